@@ -1,0 +1,190 @@
+//! Wiring: opens the store, loads the presets, builds the router and runs
+//! the server and the credential commands.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use tokio::net::TcpListener;
+use tracing::info;
+
+use crate::auth::credentials::MasterKey;
+use crate::auth::{Authenticator, IssuedAccessKey, IssuedToken};
+use crate::catalogue::fields::ProjectId;
+use crate::catalogue::presets::{parse_presets, BUNDLED_PRESETS};
+use crate::catalogue::Catalogue;
+use crate::clock::now_ms;
+use crate::config::{ServeConfig, StoreConfig};
+use crate::http::{router, AppState};
+use crate::storage::sqlite::SqliteStore;
+use crate::storage::Store;
+
+/// How long the token printed on first start stays valid.
+const FIRST_TOKEN_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Opens the store named by the database URL and applies its migrations.
+pub async fn open_store(config: &StoreConfig) -> anyhow::Result<Arc<dyn Store>> {
+    if config.database_url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(&config.database_url).await?))
+    } else {
+        bail!(
+            "Unsupported database URL '{}': expected sqlite://PATH",
+            config.database_url.split('@').next_back().unwrap_or_default()
+        )
+    }
+}
+
+async fn open_authenticator(config: &StoreConfig, store: Arc<dyn Store>) -> anyhow::Result<Authenticator> {
+    let master_key = MasterKey::load_or_create(&config.master_key_file)?;
+    Ok(Authenticator::new(store, master_key))
+}
+
+/// Everything a running service holds.
+pub struct App {
+    pub state: AppState,
+}
+
+impl App {
+    /// Opens the store, loads the presets and builds the shared state.
+    pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
+        let store = open_store(&config.store).await?;
+        let authenticator = open_authenticator(&config.store, store.clone()).await?;
+        load_presets(store.as_ref(), config.presets.as_deref(), &config.default_registry_host).await?;
+
+        let catalogue = Catalogue::new(store, config.default_registry_host.clone());
+        Ok(App {
+            state: AppState {
+                catalogue,
+                authenticator: Arc::new(authenticator),
+                body_limit_bytes: config.body_limit_bytes,
+            },
+        })
+    }
+
+    /// Returns the router serving this app.
+    pub fn router(&self) -> axum::Router {
+        router(self.state.clone())
+    }
+}
+
+async fn load_presets(store: &dyn Store, file: Option<&Path>, default_host: &str) -> anyhow::Result<()> {
+    let (json, source) = match file {
+        Some(path) => (
+            std::fs::read_to_string(path).with_context(|| format!("Failed to read the presets file {}", path.display()))?,
+            path.display().to_string(),
+        ),
+        None => (BUNDLED_PRESETS.to_owned(), "the bundled presets".to_owned()),
+    };
+    let presets = parse_presets(&json, &source, default_host, now_ms())?;
+    let load = store
+        .sync_presets(&presets, now_ms())
+        .await
+        .map_err(anyhow::Error::new)
+        .with_context(|| format!("Failed to load {source}"))?;
+    info!(
+        presets.source = %source,
+        presets.count = presets.len(),
+        presets.inserted = load.inserted,
+        presets.updated = load.updated,
+        presets.removed = load.removed,
+        "presets loaded"
+    );
+    Ok(())
+}
+
+/// Runs the service until SIGINT or SIGTERM, finishing requests in flight.
+pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let app = App::build(&config).await?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("Failed to listen on {}", config.listen))?;
+    let address = listener.local_addr()?;
+
+    if app.state.authenticator.count_access_keys().await? == 0 {
+        print_first_credentials(&app.state.authenticator, address).await?;
+    }
+
+    info!(listen.address = %address, database.url = %redact(&config.store.database_url), "easel started");
+    axum::serve(listener, app.router())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("The server failed")?;
+    info!("easel stopped");
+    Ok(())
+}
+
+/// Creates the first access key of a new installation and prints it once,
+/// with a token and a command that calls the API.
+async fn print_first_credentials(authenticator: &Authenticator, address: std::net::SocketAddr) -> anyhow::Result<()> {
+    let project = ProjectId::generate();
+    let key = authenticator.issue_access_key(&project).await?;
+    let token = authenticator.issue_token(&project, FIRST_TOKEN_TTL).await?;
+    println!("No access key existed, so easel created one for a new project. It is shown only now:");
+    println!("  project id: {}", key.project_id);
+    println!("  access key: {}", key.access);
+    println!("  secret key: {}", key.secret);
+    println!("Try the API with a token valid for 24 hours:");
+    println!("  curl -H 'X-Auth-Token: {}' http://{address}/v1/{}/images/group", token.token, key.project_id);
+    Ok(())
+}
+
+/// Hides the password of a database URL for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => format!("{}://***@{}", &url[..scheme_end], &url[at + 1..]),
+        _ => url.to_owned(),
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    info!("shutdown signal received; finishing requests in flight");
+}
+
+/// Creates an access key for a project (`easel access-key create`).
+pub async fn create_access_key(project_id: &str, config: &StoreConfig) -> anyhow::Result<IssuedAccessKey> {
+    let project = ProjectId::parse(project_id).map_err(anyhow::Error::new)?;
+    let store = open_store(config).await?;
+    let authenticator = open_authenticator(config, store).await?;
+    Ok(authenticator.issue_access_key(&project).await?)
+}
+
+/// Creates a token for a project (`easel token create`).
+pub async fn create_token(project_id: &str, ttl: Duration, config: &StoreConfig) -> anyhow::Result<IssuedToken> {
+    let project = ProjectId::parse(project_id).map_err(anyhow::Error::new)?;
+    let store = open_store(config).await?;
+    let authenticator = open_authenticator(config, store).await?;
+    Ok(authenticator.issue_token(&project, ttl).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redact_hides_database_password() {
+        assert_eq!(redact("postgres://user:pw@db:5432/easel"), "postgres://***@db:5432/easel");
+        assert_eq!(redact("sqlite://./easel-data/easel.db"), "sqlite://./easel-data/easel.db");
+    }
+}

@@ -1,0 +1,123 @@
+//! The JSON shapes of the API's responses, field for field as the official
+//! SDKs read them. Absent optional values are left out, as the reference's
+//! examples show them.
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::catalogue::fields::{
+    Arch, DevService, ImageStatus, ImageType, Origin, ResourceCategory, ServiceType, Visibility,
+};
+use crate::catalogue::model::{Group, Image, Tag};
+
+/// `ImageResponse`.
+#[derive(Debug, Serialize)]
+pub struct ImageBody {
+    pub arch: Arch,
+    pub create_at: i64,
+    pub description: String,
+    pub dev_services: Vec<DevService>,
+    pub id: Uuid,
+    pub name: String,
+    pub namespace: String,
+    pub origin: Origin,
+    pub resource_categories: Vec<ResourceCategory>,
+    pub service_type: ServiceType,
+    pub size: i64,
+    pub status: ImageStatus,
+    pub status_message: String,
+    /// The same categories as `resource_categories`; the SDK models read both.
+    pub support_res_categories: Vec<ResourceCategory>,
+    pub swr_path: String,
+    pub tag: String,
+    #[serde(rename = "type")]
+    pub image_type: ImageType,
+    pub update_at: i64,
+    pub visibility: Visibility,
+    pub workspace_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flavor_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub swr_instance_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_tag: Option<String>,
+    pub tags: Vec<Tag>,
+}
+
+impl From<Image> for ImageBody {
+    fn from(image: Image) -> Self {
+        ImageBody {
+            arch: image.arch,
+            create_at: image.create_at,
+            description: image.description,
+            dev_services: image.dev_services,
+            id: image.id,
+            name: image.name,
+            namespace: image.namespace,
+            origin: image.origin,
+            support_res_categories: image.resource_categories.clone(),
+            resource_categories: image.resource_categories,
+            service_type: image.service_type,
+            size: image.size,
+            status: image.status,
+            status_message: image.status_message,
+            swr_path: image.swr_path,
+            tag: image.tag,
+            image_type: image.image_type,
+            update_at: image.update_at,
+            visibility: image.visibility,
+            workspace_id: image.workspace_id,
+            flavor_type: image.flavor_type,
+            swr_instance_id: image.swr_instance_id,
+            show_name: image.show_name,
+            show_tag: image.show_tag,
+            tags: image.tags,
+        }
+    }
+}
+
+fn is_empty(value: &str) -> bool {
+    value.is_empty()
+}
+
+/// `ImageGroup`. Empty descriptive strings are left out, so a group with
+/// none has the shape of the reference's example.
+#[derive(Debug, Serialize)]
+pub struct GroupBody {
+    pub id: Uuid,
+    pub name: String,
+    pub namespace: String,
+    pub create_at: i64,
+    pub update_at: i64,
+    pub version_count: i64,
+    #[serde(skip_serializing_if = "is_empty")]
+    pub description: String,
+    #[serde(skip_serializing_if = "is_empty")]
+    pub read_me: String,
+    #[serde(skip_serializing_if = "is_empty")]
+    pub icon_name: String,
+    #[serde(skip_serializing_if = "is_empty")]
+    pub swr_instance_id: String,
+    #[serde(skip_serializing_if = "is_empty")]
+    pub swr_instance_name: String,
+}
+
+impl From<Group> for GroupBody {
+    fn from(group: Group) -> Self {
+        GroupBody {
+            id: group.id,
+            name: group.name,
+            namespace: group.namespace,
+            create_at: group.create_at,
+            update_at: group.update_at,
+            version_count: group.version_count,
+            description: group.description,
+            read_me: group.read_me,
+            icon_name: group.icon_name,
+            swr_instance_id: group.swr_instance_id,
+            swr_instance_name: group.swr_instance_name,
+        }
+    }
+}

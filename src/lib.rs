@@ -1,0 +1,17 @@
+//! easel: a self-hosted image catalogue that serves the ModelArts v1 image
+//! management API in front of an OCI registry.
+//!
+//! - [`catalogue`]: images, groups and their rules, free of HTTP;
+//! - [`storage`]: one store interface and its backends;
+//! - [`auth`]: AK/SK signatures and tokens;
+//! - [`http`]: routes, extractors and the error body;
+//! - [`app`]: wiring and the commands of the binary.
+
+pub mod app;
+pub mod auth;
+pub mod catalogue;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod storage;
