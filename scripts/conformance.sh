@@ -35,4 +35,5 @@ if [[ -z "${EASEL_BIN:-}" ]]; then
 fi
 export EASEL_BIN
 
-exec "$venv/bin/python" -m pytest "$repo_root/tests/conformance" "$@"
+# The pytest cache (for --lf) goes inside the ignored virtual environment.
+exec "$venv/bin/python" -m pytest -o cache_dir="$venv/pytest-cache" "$repo_root/tests/conformance" "$@"

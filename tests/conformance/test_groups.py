@@ -23,24 +23,23 @@ INVALID_FIELD = "ModelArts.0101"
 NOT_ALLOWED = "ModelArts.0108"
 
 
-
-def listed_groups(project, **query):
+def list_groups(project, **query):
     return project.client.list_image_group(ListImageGroupRequest(**query))
 
 
-def listed_group_names(project, **query):
-    return [group.name for group in listed_groups(project, **query).data]
+def list_group_names(project, **query):
+    return [group.name for group in list_groups(project, **query).data]
 
 
 def only_group(project, name):
     """Return the one dedicated group with exactly this name."""
-    listing = listed_groups(project, name=name, name_fuzzy_match=False, type="DEDICATED")
+    listing = list_groups(project, name=name, name_fuzzy_match=False, type="DEDICATED")
     assert listing.total == 1, f"expected one group named {name}, got {listing.total}"
     return listing.data[0]
 
 
 def preset_group(project):
-    listing = listed_groups(project, name=PRESET_NAME, name_fuzzy_match=False, type="BUILD_IN")
+    listing = list_groups(project, name=PRESET_NAME, name_fuzzy_match=False, type="BUILD_IN")
     assert listing.total == 1, f"expected one built-in group named {PRESET_NAME}, got {listing.total}"
     return listing.data[0]
 
@@ -56,7 +55,7 @@ def update_group(project, group_id, read_me=None, tags=None):
 def test_listing_groups_returns_the_documented_shape(project):
     project.register("conformance/zebra:v1")
 
-    listing = listed_groups(project, type="DEDICATED")
+    listing = list_groups(project, type="DEDICATED")
     body = listing.to_json_object()
 
     assert {"current", "data", "pages", "size", "total"} <= set(body)
@@ -80,7 +79,7 @@ def test_group_gathers_every_version_of_a_name(project):
 def test_same_name_in_two_namespaces_makes_two_groups(project):
     project.register_in_order(["alpha-lab/zebra:v1", "beta-lab/zebra:v1"])
 
-    listing = listed_groups(project, name="zebra", name_fuzzy_match=False, type="DEDICATED")
+    listing = list_groups(project, name="zebra", name_fuzzy_match=False, type="DEDICATED")
 
     assert sorted(group.namespace for group in listing.data) == ["alpha-lab", "beta-lab"]
     assert [group.version_count for group in listing.data] == [1, 1]
@@ -114,7 +113,7 @@ def test_deleted_version_no_longer_counts(project):
 def test_listing_groups_by_fuzzy_name_matches_substrings(project):
     project.register_in_order(["conformance/zebra:v1", "conformance/zebra-two:v1", "conformance/okapi:v1"])
 
-    names = listed_group_names(project, name="ebr")
+    names = list_group_names(project, name="ebr")
 
     assert sorted(names) == ["zebra", "zebra-two"]
 
@@ -122,7 +121,7 @@ def test_listing_groups_by_fuzzy_name_matches_substrings(project):
 def test_listing_groups_by_fuzzy_name_ignores_letter_case(project):
     project.register("conformance/zebra:v1")
 
-    names = listed_group_names(project, name="ZeBrA")
+    names = list_group_names(project, name="ZeBrA")
 
     assert names == ["zebra"]
 
@@ -130,7 +129,7 @@ def test_listing_groups_by_fuzzy_name_ignores_letter_case(project):
 def test_listing_groups_by_exact_name_excludes_longer_names(project):
     project.register_in_order(["conformance/zebra:v1", "conformance/zebra-two:v1"])
 
-    names = listed_group_names(project, name="zebra", name_fuzzy_match=False)
+    names = list_group_names(project, name="zebra", name_fuzzy_match=False)
 
     assert names == ["zebra"]
 
@@ -138,7 +137,7 @@ def test_listing_groups_by_exact_name_excludes_longer_names(project):
 def test_listing_groups_treats_underscore_literally(project):
     project.register_in_order(["conformance/zeb_ra:v1", "conformance/zebxra:v1"])
 
-    names = listed_group_names(project, name="b_r")
+    names = list_group_names(project, name="b_r")
 
     assert names == ["zeb_ra"]
 
@@ -146,7 +145,7 @@ def test_listing_groups_treats_underscore_literally(project):
 def test_listing_groups_treats_dot_literally(project):
     project.register_in_order(["conformance/zeb.ra:v1", "conformance/zebxra:v1"])
 
-    names = listed_group_names(project, name="b.r")
+    names = list_group_names(project, name="b.r")
 
     assert names == ["zeb.ra"]
 
@@ -154,7 +153,7 @@ def test_listing_groups_treats_dot_literally(project):
 def test_listing_groups_by_nested_name_matches_the_slash(project):
     project.register_in_order(["team/ml/zebra:v1", "teamwork/zebra:v1"])
 
-    names = listed_group_names(project, name="ml/zeb")
+    names = list_group_names(project, name="ml/zeb")
 
     assert names == ["ml/zebra"]
 
@@ -162,8 +161,8 @@ def test_listing_groups_by_nested_name_matches_the_slash(project):
 def test_listing_groups_with_empty_name_is_unfiltered(project):
     project.register_in_order(["conformance/zebra:v1", "conformance/okapi:v1"])
 
-    unfiltered = listed_groups(project, type="DEDICATED")
-    empty_name = listed_groups(project, type="DEDICATED", name="")
+    unfiltered = list_groups(project, type="DEDICATED")
+    empty_name = list_groups(project, type="DEDICATED", name="")
 
     assert empty_name.total == unfiltered.total
     assert empty_name.total == 2
@@ -181,7 +180,7 @@ def test_listing_groups_rejects_invalid_name(project, name):
 def test_listing_groups_by_namespace_matches_exactly(project):
     project.register_in_order(["alpha-lab/zebra:v1", "alpha-labs/okapi:v1"])
 
-    listing = listed_groups(project, namespace="alpha-lab")
+    listing = list_groups(project, namespace="alpha-lab")
 
     assert [group.name for group in listing.data] == ["zebra"]
     assert listing.total == 1
@@ -198,7 +197,7 @@ def test_listing_dedicated_groups_returns_only_the_projects_own(project, other_p
     project.register("conformance/zebra:v1")
     other_project.register("conformance/okapi:v1", visibility="PUBLIC")
 
-    names = listed_group_names(project, type="DEDICATED")
+    names = list_group_names(project, type="DEDICATED")
 
     assert names == ["zebra"]
 
@@ -206,7 +205,7 @@ def test_listing_dedicated_groups_returns_only_the_projects_own(project, other_p
 def test_listing_groups_hides_another_projects_public_image(project, other_project):
     other_project.register("conformance/okapi:v1", visibility="PUBLIC")
 
-    names = listed_group_names(project, limit=1000)
+    names = list_group_names(project, limit=1000)
 
     assert "okapi" not in names
 
@@ -214,7 +213,7 @@ def test_listing_groups_hides_another_projects_public_image(project, other_proje
 def test_listing_groups_without_a_type_includes_presets(project):
     project.register("conformance/zebra:v1")
 
-    names = listed_group_names(project, limit=1000)
+    names = list_group_names(project, limit=1000)
 
     assert "zebra" in names
     assert PRESET_NAME in names
@@ -223,9 +222,9 @@ def test_listing_groups_without_a_type_includes_presets(project):
 def test_listing_groups_orders_by_update_time_newest_first(project):
     project.register_in_order(["conformance/aardvark:v1", "conformance/bison:v1", "conformance/camel:v1"])
 
-    before = listed_group_names(project, type="DEDICATED")
+    before = list_group_names(project, type="DEDICATED")
     project.register("conformance/aardvark:v2")
-    after = listed_group_names(project, type="DEDICATED")
+    after = list_group_names(project, type="DEDICATED")
 
     assert before == ["camel", "bison", "aardvark"]
     assert after == ["aardvark", "camel", "bison"]
@@ -234,9 +233,9 @@ def test_listing_groups_orders_by_update_time_newest_first(project):
 def test_listing_groups_pages_report_counts(project):
     project.register_in_order([f"conformance/zebra{number}:v1" for number in range(5)])
 
-    first = listed_groups(project, type="DEDICATED", limit=2, offset=0)
-    second = listed_groups(project, type="DEDICATED", limit=2, offset=2)
-    last = listed_groups(project, type="DEDICATED", limit=2, offset=4)
+    first = list_groups(project, type="DEDICATED", limit=2, offset=0)
+    second = list_groups(project, type="DEDICATED", limit=2, offset=2)
+    last = list_groups(project, type="DEDICATED", limit=2, offset=4)
 
     assert (first.current, first.pages, first.size, first.total) == (1, 3, 2, 5)
     assert (second.current, second.pages, second.size, second.total) == (2, 3, 2, 5)
@@ -246,7 +245,7 @@ def test_listing_groups_pages_report_counts(project):
 def test_listing_groups_past_the_end_keeps_total(project):
     project.register_in_order(["conformance/zebra:v1", "conformance/okapi:v1"])
 
-    listing = listed_groups(project, type="DEDICATED", limit=10, offset=20)
+    listing = list_groups(project, type="DEDICATED", limit=10, offset=20)
 
     assert listing.data == []
     assert listing.size == 0
@@ -389,7 +388,7 @@ def test_deleted_group_is_gone_from_group_list(project):
 
     project.client.delete_image_group(DeleteImageGroupRequest(id=group.id))
 
-    assert listed_group_names(project, type="DEDICATED") == ["okapi"]
+    assert list_group_names(project, type="DEDICATED") == ["okapi"]
 
 
 def test_deleting_a_group_deletes_each_of_its_images(project):

@@ -25,13 +25,12 @@ NOT_ALLOWED = "ModelArts.0108"
 CLOCK_SLACK_MS = 5_000
 
 
-
-def listed(project, **query):
+def list_images(project, **query):
     return project.client.list_image(ListImageRequest(**query))
 
 
-def listed_names(project, **query):
-    return [image.name for image in listed(project, **query).data]
+def list_image_names(project, **query):
+    return [image.name for image in list_images(project, **query).data]
 
 
 # --- register ---------------------------------------------------------------
@@ -177,7 +176,7 @@ def test_concurrent_registrations_of_one_path_leave_one_image(project):
     with ThreadPoolExecutor(max_workers=attempts) as pool:
         outcomes = list(pool.map(lambda _: registration_outcome(project, "conformance/zebra:v1"), range(attempts)))
 
-    listing = listed(project, type="DEDICATED")
+    listing = list_images(project, type="DEDICATED")
 
     assert outcomes.count("registered") == 1
     assert outcomes.count("ModelArts.6737") == attempts - 1
@@ -241,14 +240,14 @@ def test_registering_an_invalid_field_is_rejected(project, fields, expected_in_m
 
 
 def test_showing_an_image_returns_what_registering_returned(project):
-    registered = project.register("conformance/zebra:v1", description="shown")
+    registered = project.register("conformance/zebra:v1", description="Zebra, as shown")
 
-    shown = project.client.show_image(ShowImageRequest(id=registered.id))
+    shown_image = project.client.show_image(ShowImageRequest(id=registered.id))
 
-    assert shown.to_json_object() == registered.to_json_object()
+    assert shown_image.to_json_object() == registered.to_json_object()
 
 
-def test_showing_a_malformed_image_id_is_a_client_error(project):
+def test_showing_malformed_id_is_client_error(project):
     error = expect_client_error(project.client.show_image, ShowImageRequest(id="not-a-uuid"))
 
     assert 400 <= error.status_code < 500
@@ -273,10 +272,10 @@ def test_showing_another_projects_private_image_is_not_found(project, other_proj
 def test_showing_another_projects_public_image_is_allowed(project, other_project):
     image = other_project.register("conformance/zebra:v1", visibility="PUBLIC")
 
-    shown = project.client.show_image(ShowImageRequest(id=image.id))
+    shown_image = project.client.show_image(ShowImageRequest(id=image.id))
 
-    assert shown.id == image.id
-    assert shown.visibility == "PUBLIC"
+    assert shown_image.id == image.id
+    assert shown_image.visibility == "PUBLIC"
 
 
 def test_deleting_another_projects_public_image_is_forbidden(project, other_project):
@@ -294,7 +293,7 @@ def test_deleting_another_projects_public_image_is_forbidden(project, other_proj
 def test_listing_without_type_includes_both_kinds(project):
     image = project.register("conformance/zebra:v1")
 
-    listing = listed(project, limit=1000)
+    listing = list_images(project, limit=1000)
 
     assert image.id in [listed_image.id for listed_image in listing.data]
     assert {listed_image.type for listed_image in listing.data} == {"BUILD_IN", "DEDICATED"}
@@ -304,7 +303,7 @@ def test_listing_dedicated_images_returns_only_the_projects_own(project, other_p
     own = project.register("conformance/zebra:v1")
     other_project.register("conformance/okapi:v1", visibility="PUBLIC")
 
-    listing = listed(project, type="DEDICATED")
+    listing = list_images(project, type="DEDICATED")
 
     assert [image.id for image in listing.data] == [own.id]
     assert listing.total == 1
@@ -313,14 +312,14 @@ def test_listing_dedicated_images_returns_only_the_projects_own(project, other_p
 def test_listing_built_in_images_returns_the_presets_only(project):
     project.register("conformance/zebra:v1")
 
-    listing = listed(project, type="BUILD_IN", limit=1000)
+    listing = list_images(project, type="BUILD_IN", limit=1000)
 
     assert listing.total > 0
     assert {image.type for image in listing.data} == {"BUILD_IN"}
 
 
 def test_listing_preset_by_exact_name(project):
-    listing = listed(project, name=PRESET_NAME, name_fuzzy_match=False)
+    listing = list_images(project, name=PRESET_NAME, name_fuzzy_match=False)
 
     assert listing.total == 2
     assert [image.name for image in listing.data] == [PRESET_NAME, PRESET_NAME]
@@ -332,7 +331,7 @@ def test_listing_preset_by_exact_name(project):
 
 
 def test_presets_carry_display_name_and_tag(project):
-    listing = listed(project, name=PRESET_NAME, name_fuzzy_match=False)
+    listing = list_images(project, name=PRESET_NAME, name_fuzzy_match=False)
 
     for image in listing.data:
         assert image.show_name, f"preset {image.swr_path} has no show_name"
@@ -342,7 +341,7 @@ def test_presets_carry_display_name_and_tag(project):
 def test_listing_by_fuzzy_name_matches_substrings(project):
     project.register_in_order(["conformance/zebra:v1", "conformance/zebra-two:v1", "conformance/okapi:v1"])
 
-    names = listed_names(project, name="ebr")
+    names = list_image_names(project, name="ebr")
 
     assert sorted(names) == ["zebra", "zebra-two"]
 
@@ -350,7 +349,7 @@ def test_listing_by_fuzzy_name_matches_substrings(project):
 def test_listing_by_fuzzy_name_ignores_letter_case(project):
     project.register("conformance/zebra:v1")
 
-    names = listed_names(project, name="ZEBRA")
+    names = list_image_names(project, name="ZEBRA")
 
     assert names == ["zebra"]
 
@@ -358,7 +357,7 @@ def test_listing_by_fuzzy_name_ignores_letter_case(project):
 def test_listing_by_exact_name_excludes_longer_names(project):
     project.register_in_order(["conformance/zebra:v1", "conformance/zebra-two:v1"])
 
-    names = listed_names(project, name="zebra", name_fuzzy_match=False)
+    names = list_image_names(project, name="zebra", name_fuzzy_match=False)
 
     assert names == ["zebra"]
 
@@ -366,7 +365,7 @@ def test_listing_by_exact_name_excludes_longer_names(project):
 def test_listing_by_name_treats_underscore_literally(project):
     project.register_in_order(["conformance/zeb_ra:v1", "conformance/zebxra:v1"])
 
-    names = listed_names(project, name="b_r")
+    names = list_image_names(project, name="b_r")
 
     assert names == ["zeb_ra"]
 
@@ -374,7 +373,7 @@ def test_listing_by_name_treats_underscore_literally(project):
 def test_listing_by_namespace_matches_exactly(project):
     project.register_in_order(["alpha-lab/zebra:v1", "alpha-labs/zebra:v1"])
 
-    listing = listed(project, namespace="alpha-lab")
+    listing = list_images(project, namespace="alpha-lab")
 
     assert [image.namespace for image in listing.data] == ["alpha-lab"]
     assert listing.total == 1
@@ -384,7 +383,7 @@ def test_listing_by_service_type_filters(project):
     project.register("conformance/zebra:v1", service_type="TRAIN")
     project.register("conformance/okapi:v1", service_type="INFERENCE")
 
-    names = listed_names(project, type="DEDICATED", service_type="TRAIN")
+    names = list_image_names(project, type="DEDICATED", service_type="TRAIN")
 
     assert names == ["zebra"]
 
@@ -394,8 +393,8 @@ def test_listing_defaults_to_workspace_zero(project):
     project.register("conformance/zebra:v1")
     project.register("conformance/okapi:v1", workspace_id=workspace_id)
 
-    default_names = listed_names(project, type="DEDICATED")
-    workspace_names = listed_names(project, type="DEDICATED", workspace_id=workspace_id)
+    default_names = list_image_names(project, type="DEDICATED")
+    workspace_names = list_image_names(project, type="DEDICATED", workspace_id=workspace_id)
 
     assert default_names == ["zebra"]
     assert workspace_names == ["okapi"]
@@ -404,7 +403,7 @@ def test_listing_defaults_to_workspace_zero(project):
 def test_listing_shows_built_in_images_in_every_workspace(project):
     workspace_id = uuid.uuid4().hex
 
-    listing = listed(project, name=PRESET_NAME, name_fuzzy_match=False, workspace_id=workspace_id)
+    listing = list_images(project, name=PRESET_NAME, name_fuzzy_match=False, workspace_id=workspace_id)
 
     assert listing.total == 2
 
@@ -420,7 +419,7 @@ def test_listing_rejects_invalid_name(project):
 def test_listing_orders_newest_update_first(project):
     project.register_in_order(["conformance/aardvark:v1", "conformance/bison:v1", "conformance/camel:v1"])
 
-    names = listed_names(project, type="DEDICATED")
+    names = list_image_names(project, type="DEDICATED")
 
     assert names == ["camel", "bison", "aardvark"]
 
@@ -428,8 +427,8 @@ def test_listing_orders_newest_update_first(project):
 def test_listing_sorts_by_name_in_either_direction(project):
     project.register_in_order(["conformance/bison:v1", "conformance/camel:v1", "conformance/aardvark:v1"])
 
-    ascending = listed_names(project, type="DEDICATED", sort_key="name", sort_dir="ASC")
-    descending = listed_names(project, type="DEDICATED", sort_key="name", sort_dir="DESC")
+    ascending = list_image_names(project, type="DEDICATED", sort_key="name", sort_dir="ASC")
+    descending = list_image_names(project, type="DEDICATED", sort_key="name", sort_dir="DESC")
 
     assert ascending == ["aardvark", "bison", "camel"]
     assert descending == ["camel", "bison", "aardvark"]
@@ -438,7 +437,7 @@ def test_listing_sorts_by_name_in_either_direction(project):
 def test_listing_sorts_by_several_keys(project):
     project.register_in_order(["beta-lab/zebra:v1", "alpha-lab/zebra:v1", "alpha-lab/okapi:v1"])
 
-    listing = listed(project, type="DEDICATED", sort_key="namespace,name", sort_dir="ASC")
+    listing = list_images(project, type="DEDICATED", sort_key="namespace,name", sort_dir="ASC")
 
     assert [(image.namespace, image.name) for image in listing.data] == [
         ("alpha-lab", "okapi"),
@@ -450,7 +449,7 @@ def test_listing_sorts_by_several_keys(project):
 def test_listing_accepts_create_time_alias(project):
     project.register_in_order(["conformance/camel:v1", "conformance/aardvark:v1", "conformance/bison:v1"])
 
-    names = listed_names(project, type="DEDICATED", sort_key="createTime", sort_dir="ASC")
+    names = list_image_names(project, type="DEDICATED", sort_key="createTime", sort_dir="ASC")
 
     assert names == ["camel", "aardvark", "bison"]
 
@@ -458,9 +457,9 @@ def test_listing_accepts_create_time_alias(project):
 def test_listing_pages_report_counts(project):
     project.register_in_order([f"conformance/zebra:v{number}" for number in range(5)])
 
-    first = listed(project, type="DEDICATED", limit=2, offset=0)
-    second = listed(project, type="DEDICATED", limit=2, offset=2)
-    last = listed(project, type="DEDICATED", limit=2, offset=4)
+    first = list_images(project, type="DEDICATED", limit=2, offset=0)
+    second = list_images(project, type="DEDICATED", limit=2, offset=2)
+    last = list_images(project, type="DEDICATED", limit=2, offset=4)
 
     assert (first.current, first.pages, first.size, first.total) == (1, 3, 2, 5)
     assert (second.current, second.pages, second.size, second.total) == (2, 3, 2, 5)
@@ -472,7 +471,7 @@ def test_listing_pages_cover_every_image_once(project):
 
     paged_ids = []
     for offset in (0, 2, 4):
-        paged_ids += [image.id for image in listed(project, type="DEDICATED", limit=2, offset=offset).data]
+        paged_ids += [image.id for image in list_images(project, type="DEDICATED", limit=2, offset=offset).data]
 
     assert sorted(paged_ids) == sorted(image.id for image in images)
 
@@ -480,7 +479,7 @@ def test_listing_pages_cover_every_image_once(project):
 def test_listing_past_the_end_keeps_total(project):
     project.register_in_order(["conformance/zebra:v1", "conformance/zebra:v2"])
 
-    listing = listed(project, type="DEDICATED", limit=2, offset=10)
+    listing = list_images(project, type="DEDICATED", limit=2, offset=10)
 
     assert listing.data == []
     assert listing.size == 0
@@ -522,7 +521,7 @@ def test_listing_rejects_unknown_sort_dir(project):
 def test_listing_does_not_show_another_projects_public_image(project, other_project):
     image = other_project.register("conformance/zebra:v1", visibility="PUBLIC")
 
-    listing = listed(project, limit=1000)
+    listing = list_images(project, limit=1000)
 
     assert image.id not in [listed_image.id for listed_image in listing.data]
 
@@ -576,13 +575,13 @@ def test_deleted_image_is_not_found(project):
 
 
 def test_deleted_image_is_gone_from_list(project):
-    kept = project.register("conformance/zebra:v1")
-    removed = project.register("conformance/zebra:v2")
-    project.client.delete_image(DeleteImageRequest(id=removed.id))
+    kept_image = project.register("conformance/zebra:v1")
+    removed_image = project.register("conformance/zebra:v2")
+    project.client.delete_image(DeleteImageRequest(id=removed_image.id))
 
-    listing = listed(project, type="DEDICATED")
+    listing = list_images(project, type="DEDICATED")
 
-    assert [image.id for image in listing.data] == [kept.id]
+    assert [image.id for image in listing.data] == [kept_image.id]
     assert listing.total == 1
 
 
@@ -626,7 +625,7 @@ def test_deleting_another_projects_private_image_is_not_found(project, other_pro
 
 
 def test_deleting_a_built_in_image_is_forbidden(project):
-    preset = listed(project, name=PRESET_NAME, name_fuzzy_match=False).data[0]
+    preset = list_images(project, name=PRESET_NAME, name_fuzzy_match=False).data[0]
 
     error = expect_client_error(project.client.delete_image, DeleteImageRequest(id=preset.id))
 
