@@ -54,8 +54,9 @@ impl Reference {
         let Some((namespace, name)) = path.split_once('/') else {
             return Err(invalid("has no namespace; expected namespace/name:tag"));
         };
-        for component in path.split('/') {
-            validate_component(component).map_err(|p| invalid(&p))?;
+        validate_component("namespace", namespace).map_err(|p| invalid(&p))?;
+        for component in name.split('/') {
+            validate_component("name", component).map_err(|p| invalid(&p))?;
         }
         if namespace.chars().count() > MAX_NAMESPACE_CHARS {
             return Err(invalid(&format!("has a namespace longer than {MAX_NAMESPACE_CHARS} characters")));
@@ -120,7 +121,7 @@ fn validate_host(host: &str) -> std::result::Result<(), String> {
 
 /// Checks one path component against the OCI distribution grammar: lower-case
 /// alphanumerics separated by `.`, `_`, `__` or runs of `-`.
-fn validate_component(component: &str) -> std::result::Result<(), String> {
+fn validate_component(part: &str, component: &str) -> std::result::Result<(), String> {
     let bytes = component.as_bytes();
     let is_alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
     let mut i = 0;
@@ -165,7 +166,7 @@ fn validate_component(component: &str) -> std::result::Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "has an invalid path component '{}'; components are lower-case letters and digits separated by '.', '_', '__' or '-'",
+            "has an invalid {part} component '{}'; components are lower-case letters and digits separated by '.', '_', '__' or '-'",
             truncate_for_message(component)
         ))
     }
@@ -278,6 +279,9 @@ mod tests {
     fn error_names_the_field_and_value() {
         let err = parse("ns/IMG:t").unwrap_err().to_string();
         assert!(err.starts_with("swr_path:"), "{err}");
-        assert!(err.contains("IMG"), "{err}");
+        assert!(err.contains("invalid name component 'IMG'"), "{err}");
+
+        let err = parse("NS/img:t").unwrap_err().to_string();
+        assert!(err.contains("invalid namespace component 'NS'"), "{err}");
     }
 }
