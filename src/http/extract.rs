@@ -2,7 +2,7 @@
 //! input with the contract's error body instead of axum's plain-text one.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use percent_encoding::percent_decode_str;
 use serde::de::DeserializeOwned;
@@ -24,6 +24,28 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .get::<Caller>()
             .cloned()
             .ok_or_else(|| Error::Internal(anyhow::anyhow!("route reached without the authentication middleware")))
+    }
+}
+
+/// The `{id}` or `{image_id}` segment after the project id. An id that does
+/// not decode is reported like an unknown id, in the contract's error body.
+#[derive(Debug, Clone)]
+pub struct ResourceId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ResourceId {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<(String, String)>::from_request_parts(parts, state).await {
+            Ok(Path((_, id))) => Ok(ResourceId(id)),
+            Err(_) => {
+                let raw = parts.uri.path().rsplit('/').find(|segment| !segment.is_empty() && *segment != "sync");
+                Err(Error::NotFound(format!(
+                    "No image or image group has the id '{}'.",
+                    truncate_for_message(raw.unwrap_or_default())
+                )))
+            }
+        }
     }
 }
 

@@ -1,12 +1,12 @@
 //! Handlers of the image group operations: list, update, delete.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 
 use crate::catalogue::model::{GroupChanges, Listing};
 use crate::catalogue::requests::{DeleteInput, UpdateGroupInput};
 use crate::error::Result;
-use crate::http::extract::{Caller, JsonBody, OptionalJsonBody, Params};
+use crate::http::extract::{Caller, JsonBody, OptionalJsonBody, Params, ResourceId};
 use crate::http::wire::GroupBody;
 use crate::http::AppState;
 
@@ -25,7 +25,7 @@ pub async fn list(
 pub async fn update(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path((_, id)): Path<(String, String)>,
+    ResourceId(id): ResourceId,
     JsonBody(input): JsonBody<UpdateGroupInput>,
 ) -> Result<Json<GroupBody>> {
     let changes = GroupChanges::parse(input)?;
@@ -39,7 +39,7 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path((_, id)): Path<(String, String)>,
+    ResourceId(id): ResourceId,
     OptionalJsonBody(input): OptionalJsonBody<DeleteInput>,
 ) -> Result<Json<GroupBody>> {
     let force = input.is_force.unwrap_or(false);

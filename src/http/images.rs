@@ -1,12 +1,12 @@
 //! Handlers of the image operations: register, list, show, delete, sync.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 
 use crate::catalogue::model::Listing;
 use crate::catalogue::requests::{DeleteInput, NewImage, RegisterImageInput};
 use crate::error::Result;
-use crate::http::extract::{Caller, JsonBody, OptionalJsonBody, Params};
+use crate::http::extract::{Caller, JsonBody, OptionalJsonBody, Params, ResourceId};
 use crate::http::wire::ImageBody;
 use crate::http::AppState;
 
@@ -38,7 +38,7 @@ pub async fn list(
 pub async fn show(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path((_, id)): Path<(String, String)>,
+    ResourceId(id): ResourceId,
 ) -> Result<Json<ImageBody>> {
     let image = state.catalogue.show_image(&caller, &id).await?;
 
@@ -49,7 +49,7 @@ pub async fn show(
 pub async fn delete(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path((_, id)): Path<(String, String)>,
+    ResourceId(id): ResourceId,
     OptionalJsonBody(input): OptionalJsonBody<DeleteInput>,
 ) -> Result<Json<ImageBody>> {
     let force = input.is_force.unwrap_or(false);
@@ -63,7 +63,7 @@ pub async fn delete(
 pub async fn sync(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path((_, id)): Path<(String, String)>,
+    ResourceId(id): ResourceId,
 ) -> Result<Json<ImageBody>> {
     let image = state.catalogue.sync_image(&caller, &id).await?;
 
