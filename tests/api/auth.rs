@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use easel::auth::signature::{canonical_request, format_sdk_date, sha256_hex, signature, string_to_sign, CanonicalInput};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -305,4 +306,137 @@ async fn malformed_project_in_path_is_bad_request() {
         by_signature.assert_error(400, "ModelArts.0210", &[project]);
         by_token.assert_error(400, "ModelArts.0210", &[project]);
     }
+}
+
+/// Builds an `Authorization` value by hand, choosing which headers are
+/// signed (lower-case names, in order) and the payload hash.
+fn sign_by_hand(project: &Project, request: &HandSigned<'_>) -> String {
+    let headers: Vec<(String, String)> = request.signed.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+    let signed_headers_raw = request.signed.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(";");
+    let canonical = canonical_request(&CanonicalInput {
+        method: request.method,
+        path: request.path,
+        query: (!request.query.is_empty()).then_some(request.query),
+        headers: &headers,
+        signed_headers_raw: &signed_headers_raw,
+        payload_hash: request.payload_hash,
+    });
+    let signature = signature(&project.secret, &string_to_sign(request.sdk_date, &canonical));
+    format!("SDK-HMAC-SHA256 Access={}, SignedHeaders={signed_headers_raw}, Signature={signature}", project.access)
+}
+
+struct HandSigned<'a> {
+    method: &'a str,
+    path: &'a str,
+    query: &'a str,
+    signed: &'a [(&'a str, &'a str)],
+    payload_hash: &'a str,
+    sdk_date: &'a str,
+}
+
+#[tokio::test]
+async fn unsigned_payload_header_exempts_body() {
+    let app = spawn_app().await;
+    let path = TestApp::path(&app.project, "/images");
+    let sdk_date = format_sdk_date(OffsetDateTime::now_utc());
+    let host = app.host();
+    let signed = [("content-type", "application/json"), ("host", host.as_str()), ("x-sdk-date", sdk_date.as_str())];
+    let authorization = sign_by_hand(
+        &app.project,
+        &HandSigned { method: "POST", path: &path, query: "", signed: &signed, payload_hash: "UNSIGNED-PAYLOAD", sdk_date: &sdk_date },
+    );
+    let body = br#"{"swr_path": "unsigned/model:v1.0.0"}"#.to_vec();
+    let mut headers = vec![
+        header("content-type", "application/json"),
+        header("x-sdk-date", &sdk_date),
+        header("authorization", &authorization),
+    ];
+
+    let without_declaration = app.send_raw("POST", &path, "", body.clone(), &headers).await;
+    headers.push(header("x-sdk-content-sha256", "UNSIGNED-PAYLOAD"));
+    let declared = app.send_raw("POST", &path, "", body, &headers).await;
+
+    without_declaration.assert_error(401, "ModelArts.0206", &["signature"]);
+    assert_eq!(declared.status, 200, "{}", declared.text);
+    assert_eq!(app.dedicated_image_count(&app.project).await, 1);
+}
+
+#[tokio::test]
+async fn sdk_date_must_be_signed() {
+    let app = spawn_app().await;
+    let path = TestApp::path(&app.project, "/images");
+    let sdk_date = format_sdk_date(OffsetDateTime::now_utc());
+    let host = app.host();
+    let signed = [("content-type", "application/json"), ("host", host.as_str())];
+    let empty_hash = sha256_hex(b"");
+    let authorization = sign_by_hand(
+        &app.project,
+        &HandSigned { method: "GET", path: &path, query: "", signed: &signed, payload_hash: &empty_hash, sdk_date: &sdk_date },
+    );
+    let headers = [
+        header("content-type", "application/json"),
+        header("x-sdk-date", &sdk_date),
+        header("authorization", &authorization),
+    ];
+
+    let reply = app.send_raw("GET", &path, "", Vec::new(), &headers).await;
+
+    reply.assert_error(401, "ModelArts.0206", &["x-sdk-date"]);
+}
+
+#[tokio::test]
+async fn signed_header_missing_from_request_is_rejected() {
+    let app = spawn_app().await;
+    let path = TestApp::path(&app.project, "/images");
+    let sdk_date = format_sdk_date(OffsetDateTime::now_utc());
+    let host = app.host();
+    let signed = [("host", host.as_str()), ("x-sdk-date", sdk_date.as_str()), ("x-trace", "abc")];
+    let empty_hash = sha256_hex(b"");
+    let authorization = sign_by_hand(
+        &app.project,
+        &HandSigned { method: "GET", path: &path, query: "", signed: &signed, payload_hash: &empty_hash, sdk_date: &sdk_date },
+    );
+    let mut headers = vec![header("x-sdk-date", &sdk_date), header("authorization", &authorization)];
+
+    let missing = app.send_raw("GET", &path, "", Vec::new(), &headers).await;
+    headers.push(header("x-trace", "abc"));
+    let present = app.send_raw("GET", &path, "", Vec::new(), &headers).await;
+
+    missing.assert_error(401, "ModelArts.0206", &["x-trace"]);
+    assert_eq!(present.status, 200, "{}", present.text);
+}
+
+#[tokio::test]
+async fn query_parameter_without_value_counts_as_empty() {
+    let app = spawn_app().await;
+    app.register(&app.project, "flags/model:v1.0.0").await;
+    let path = TestApp::path(&app.project, "/images");
+
+    // Signed as `name=&type=DEDICATED`, sent as `name&type=DEDICATED`.
+    let headers = app.signed_headers(&app.project, "GET", &path, "name=&type=DEDICATED", b"", OffsetDateTime::now_utc());
+    let reply = app.send_raw("GET", &path, "name&type=DEDICATED", Vec::new(), &headers).await;
+
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.body["total"], 1, "an empty name is no filter");
+}
+
+#[tokio::test]
+async fn missing_credentials_come_before_project_check() {
+    let app = spawn_app().await;
+
+    let reply = app.send_raw("GET", "/v1/not-a-project/images", "", Vec::new(), &[]).await;
+
+    reply.assert_error(401, "ModelArts.0201", &[]);
+}
+
+#[tokio::test]
+async fn token_with_differing_project_header_is_forbidden() {
+    let app = spawn_app().await;
+    let token = app.issue_token(&app.project, Duration::from_secs(3600)).await;
+    let mut headers = token_headers(&token);
+    headers.push(header("x-project-id", &app.other_project.id));
+
+    let reply = app.send_raw("GET", &TestApp::path(&app.project, "/images"), "", Vec::new(), &headers).await;
+
+    reply.assert_error(403, "ModelArts.0210", &["X-Project-Id"]);
 }

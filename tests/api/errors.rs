@@ -87,6 +87,8 @@ async fn listing_accepts_edge_values() {
         query(&[("limit", "1")]),
         query(&[("limit", "1000")]),
         query(&[("offset", "0")]),
+        query(&[("offset", "9223372036854775807")]),
+        query(&[("limit", "1000"), ("offset", "9223372036854775807")]),
         query(&[("name", &longest_name)]),
         query(&[("name", "a.b_c-d/e")]),
         query(&[("name_fuzzy_match", "FALSE")]),
@@ -141,6 +143,7 @@ fn bad_register_bodies() -> Vec<(Value, Vec<&'static str>)> {
         (json!({ "swr_path": "ok-ns/ok-image:v1.0.0", "resource_category": "CPU" }), vec!["resource_category"]),
         (json!({ "swr_path": "ok-ns/ok-image:v1.0.0", "service_type": "GAME" }), vec!["service_type", "GAME"]),
         (json!({ "swr_path": "ok-ns/ok-image:v1.0.0", "services": ["FTP"] }), vec!["services", "FTP"]),
+        (json!({ "swr_path": "ok-ns/ok-image:v1.0.0", "services": ["AI_FLOW"] }), vec!["services", "AI_FLOW"]),
         (json!({ "swr_path": "ok-ns/ok-image:v1.0.0", "visibility": "SECRET" }), vec!["visibility", "SECRET"]),
         (json!({ "swr_path": "ok-ns/ok-image:v1.0.0", "workspace_id": "1" }), vec!["workspace_id", "1"]),
         (json!({ "swr_path": "ok-ns/ok-image:v1.0.0", "workspace_id": 0 }), vec!["workspace_id"]),
@@ -271,4 +274,58 @@ async fn unknown_route_is_not_found() {
 
     assert_eq!(reply.status, 404, "{}", reply.text);
     assert_eq!(reply.body["error_code"], "ModelArts.6797", "{}", reply.text);
+}
+
+#[tokio::test]
+async fn wrong_method_on_known_path_is_rejected() {
+    let app = spawn_app().await;
+
+    let reply = app.put(&app.project, "/images", &json!({})).await;
+
+    reply.assert_error(405, "ModelArts.0101", &["PUT"]);
+}
+
+#[tokio::test]
+async fn query_that_is_not_utf8_is_rejected() {
+    let app = spawn_app().await;
+
+    for suffix in ["/images", "/images/group"] {
+        let reply = app.get(&app.project, suffix, "name=%FF%FE").await;
+        reply.assert_error(400, "ModelArts.0101", &["UTF-8"]);
+    }
+}
+
+#[tokio::test]
+async fn empty_filter_values_are_no_filter() {
+    let app = spawn_app().await;
+    app.register(&app.project, "empties/model:v1.0.0").await;
+    let all_images = app.list_images(&app.project, "").await["total"].clone();
+    let all_groups = app.list_groups(&app.project, "").await["total"].clone();
+
+    for field in ["name", "namespace", "type", "service_type", "swr_instance_id", "show_name", "show_tag", "sort_key"] {
+        let images = app.list_images(&app.project, &format!("{field}=")).await;
+        assert_eq!(images["total"], all_images, "images with empty {field}");
+    }
+    for field in ["name", "namespace", "type", "swr_instance_id"] {
+        let groups = app.list_groups(&app.project, &format!("{field}=")).await;
+        assert_eq!(groups["total"], all_groups, "groups with empty {field}");
+    }
+}
+
+#[tokio::test]
+async fn body_with_invalid_utf8_or_duplicate_keys_is_rejected() {
+    let app = spawn_app().await;
+    let path = TestApp::path(&app.project, "/images");
+    let mut not_utf8 = br#"{"swr_path": "bytes/model:v1.0.0", "description": ""#.to_vec();
+    not_utf8.extend([0xff, 0xfe]);
+    not_utf8.extend(br#""}"#);
+    let duplicate = br#"{"swr_path": "dupkeys/model:v1.0.0", "swr_path": "dupkeys/model:v2.0.0"}"#.to_vec();
+
+    let invalid = app.call_bytes(&app.project, "POST", &path, "", not_utf8).await;
+    let repeated = app.call_bytes(&app.project, "POST", &path, "", duplicate).await;
+
+    invalid.assert_error(400, "ModelArts.6400", &[]);
+    assert_eq!(repeated.status, 400, "{}", repeated.text);
+    assert!(repeated.text.contains("swr_path"), "{}", repeated.text);
+    assert_eq!(app.dedicated_image_count(&app.project).await, 0);
 }

@@ -221,3 +221,36 @@ async fn registering_after_group_delete_starts_count_afresh() {
     assert_eq!(data(&listing)[0]["version_count"], 1);
     assert_eq!(data(&listing)[0]["create_at"], image["create_at"]);
 }
+
+#[tokio::test]
+async fn group_description_is_newest_image_description() {
+    let app = spawn_app().await;
+    app.register_with(&app.project, json!({ "swr_path": "described/model:v1.0.0", "description": "first" })).await;
+    next_millisecond().await;
+    let newest = app
+        .register_with(&app.project, json!({ "swr_path": "described/model:v2.0.0", "description": "second" }))
+        .await;
+
+    let group = app.dedicated_group(&app.project, "model").await;
+    assert_eq!(group["description"], "second");
+
+    app.delete(&app.project, &format!("/images/{}", id_of(&newest))).await.ok();
+    let after = app.dedicated_group(&app.project, "model").await;
+    assert_eq!(after["description"], "first");
+}
+
+#[tokio::test]
+async fn group_delete_reports_deleted_versions() {
+    let app = spawn_app().await;
+    for tag in ["v1.0.0", "v2.0.0", "v3.0.0"] {
+        app.register(&app.project, &format!("reported/model:{tag}")).await;
+    }
+    let group = app.dedicated_group(&app.project, "model").await;
+    next_millisecond().await;
+
+    let deleted = app.delete(&app.project, &format!("/images/group/{}", id_of(&group))).await.ok();
+
+    assert_eq!(deleted["version_count"], 3);
+    assert_eq!(deleted["create_at"], group["create_at"]);
+    assert!(deleted["update_at"].as_i64() > group["update_at"].as_i64(), "update_at is the delete time: {deleted}");
+}

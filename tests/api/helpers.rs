@@ -51,7 +51,8 @@ pub struct TestApp {
     pub other_project: Project,
     pub state: AppState,
     client: reqwest::Client,
-    _data_dir: Arc<TempDir>,
+    /// The directory of the database and the master key, removed with the last clone.
+    pub data_dir: Arc<TempDir>,
 }
 
 /// What the server returned.
@@ -87,14 +88,40 @@ impl Reply {
     }
 }
 
+/// The settings a test may change; everything else is the default configuration.
+pub struct Settings {
+    pub body_limit_bytes: usize,
+    pub default_registry_host: String,
+    /// The data directory of an earlier app, to start again on its database.
+    pub data_dir: Option<Arc<TempDir>>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            body_limit_bytes: DEFAULT_BODY_LIMIT_BYTES,
+            default_registry_host: DEFAULT_REGISTRY_HOST.into(),
+            data_dir: None,
+        }
+    }
+}
+
 /// Starts easel with the default configuration.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with_body_limit(DEFAULT_BODY_LIMIT_BYTES).await
+    spawn_app_with(Settings::default()).await
 }
 
 /// Starts easel with a body limit of `body_limit_bytes`.
 pub async fn spawn_app_with_body_limit(body_limit_bytes: usize) -> TestApp {
-    let data_dir = tempfile::tempdir().expect("a temporary directory can be created");
+    spawn_app_with(Settings { body_limit_bytes, ..Settings::default() }).await
+}
+
+/// Starts easel with `settings` and two new projects.
+pub async fn spawn_app_with(settings: Settings) -> TestApp {
+    let data_dir = match settings.data_dir {
+        Some(dir) => dir,
+        None => Arc::new(tempfile::tempdir().expect("a temporary directory can be created")),
+    };
     let config = ServeConfig {
         listen: "127.0.0.1:0".parse().expect("a valid loopback address"),
         store: StoreConfig {
@@ -102,11 +129,11 @@ pub async fn spawn_app_with_body_limit(body_limit_bytes: usize) -> TestApp {
             master_key_file: data_dir.path().join("master.key"),
         },
         presets: None,
-        default_registry_host: DEFAULT_REGISTRY_HOST.into(),
-        body_limit_bytes,
+        default_registry_host: settings.default_registry_host,
+        body_limit_bytes: settings.body_limit_bytes,
         log_format: "human".into(),
     };
-    let app = easel::app::App::build(&config).await.expect("the app builds on a fresh database");
+    let app = easel::app::App::build(&config).await.expect("the app builds on its database");
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port is free");
     let address = listener.local_addr().expect("the listener has an address");
@@ -119,7 +146,7 @@ pub async fn spawn_app_with_body_limit(body_limit_bytes: usize) -> TestApp {
         .timeout(REQUEST_TIMEOUT)
         .build()
         .expect("the HTTP client builds");
-    TestApp { address, project, other_project, state: app.state, client, _data_dir: Arc::new(data_dir) }
+    TestApp { address, project, other_project, state: app.state, client, data_dir }
 }
 
 async fn create_project(state: &AppState) -> Project {

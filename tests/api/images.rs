@@ -157,7 +157,7 @@ async fn reference_with_implied_host_equals_explicit_default_host() {
     assert_eq!(app.dedicated_image_count(&app.project).await, 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_registrations_of_one_reference_leave_one_image() {
     let app = spawn_app().await;
     const ATTEMPTS: usize = 16;
@@ -183,6 +183,28 @@ async fn concurrent_registrations_of_one_reference_leave_one_image() {
     }
     assert_eq!(app.dedicated_image_count(&app.project).await, 1);
     assert_eq!(app.dedicated_group(&app.project, "model").await["version_count"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_registrations_of_one_group_count_every_version() {
+    let app = spawn_app().await;
+    const VERSIONS: usize = 16;
+
+    let mut tasks = JoinSet::new();
+    for i in 0..VERSIONS {
+        let app: TestApp = app.clone();
+        tasks.spawn(async move { app.register(&app.project, &format!("crowd/model:v{i}.0.0")).await });
+    }
+    let mut created_at = Vec::new();
+    while let Some(result) = tasks.join_next().await {
+        created_at.push(result.expect("the task finished")["create_at"].as_i64().unwrap());
+    }
+
+    let group = app.dedicated_group(&app.project, "model").await;
+    assert_eq!(group["version_count"], VERSIONS as u64);
+    assert_eq!(group["create_at"].as_i64(), created_at.iter().min().copied());
+    assert_eq!(app.dedicated_image_count(&app.project).await, VERSIONS as u64);
+    assert_eq!(app.dedicated_group_count(&app.project).await, 1);
 }
 
 #[tokio::test]
@@ -303,4 +325,15 @@ async fn sync_of_unknown_or_deleted_image_is_not_found() {
         let reply = app.post(&app.project, &format!("/images/{id}/sync"), &json!({})).await;
         reply.assert_error(404, "ModelArts.6797", &[&id]);
     }
+}
+
+#[tokio::test]
+async fn same_reference_in_another_workspace_is_conflict() {
+    let app = spawn_app().await;
+    app.register(&app.project, "spaces/model:v1.0.0").await;
+
+    let body = json!({ "swr_path": "spaces/model:v1.0.0", "workspace_id": "0123456789abcdefghijklmnopqrstuv" });
+    let reply = app.post(&app.project, "/images", &body).await;
+
+    reply.assert_error(400, "ModelArts.6737", &["v1.0.0", "model"]);
 }

@@ -10,4 +10,5 @@ mod health;
 mod helpers;
 mod image_listing;
 mod images;
+mod presets;
 mod visibility;

@@ -158,3 +158,15 @@ async fn dedicated_group_with_built_in_name_stays_separate() {
     assert_eq!(data(&both).len(), 2);
     assert!(app.preset_group(&app.other_project).await["version_count"] == 2);
 }
+
+#[tokio::test]
+async fn deleted_public_image_is_gone_for_everyone() {
+    let app = spawn_app().await;
+    let image = app.register_with(&app.project, json!({ "swr_path": "open/model:v1.0.0", "visibility": "PUBLIC" })).await;
+    let id = id_of(&image);
+
+    app.delete(&app.project, &format!("/images/{id}")).await.ok();
+    let reply = app.get(&app.other_project, &format!("/images/{id}"), "").await;
+
+    reply.assert_error(404, "ModelArts.6797", &[&id]);
+}
