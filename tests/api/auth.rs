@@ -309,9 +309,10 @@ async fn malformed_project_in_path_is_bad_request() {
 }
 
 /// Builds an `Authorization` value by hand, choosing which headers are
-/// signed (lower-case names, in order) and the payload hash.
+/// signed (in order, with names as `SignedHeaders` lists them) and the payload hash.
 fn sign_by_hand(project: &Project, request: &HandSigned<'_>) -> String {
-    let headers: Vec<(String, String)> = request.signed.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+    let headers: Vec<(String, String)> =
+        request.signed.iter().map(|(name, value)| (name.to_ascii_lowercase(), value.to_string())).collect();
     let signed_headers_raw = request.signed.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(";");
     let canonical = canonical_request(&CanonicalInput {
         method: request.method,
@@ -439,4 +440,27 @@ async fn token_with_differing_project_header_is_forbidden() {
     let reply = app.send_raw("GET", &TestApp::path(&app.project, "/images"), "", Vec::new(), &headers).await;
 
     reply.assert_error(403, "ModelArts.0210", &["X-Project-Id"]);
+}
+
+#[tokio::test]
+async fn signed_header_names_may_use_any_letter_case() {
+    let app = spawn_app().await;
+    let path = TestApp::path(&app.project, "/images");
+    let sdk_date = format_sdk_date(OffsetDateTime::now_utc());
+    let host = app.host();
+    let signed = [("Content-Type", "application/json"), ("Host", host.as_str()), ("X-Sdk-Date", sdk_date.as_str())];
+    let empty_hash = sha256_hex(b"");
+    let authorization = sign_by_hand(
+        &app.project,
+        &HandSigned { method: "GET", path: &path, query: "", signed: &signed, payload_hash: &empty_hash, sdk_date: &sdk_date },
+    );
+    let headers = [
+        header("content-type", "application/json"),
+        header("x-sdk-date", &sdk_date),
+        header("authorization", &authorization),
+    ];
+
+    let reply = app.send_raw("GET", &path, "", Vec::new(), &headers).await;
+
+    assert_eq!(reply.status, 200, "{}", reply.text);
 }

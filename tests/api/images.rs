@@ -207,6 +207,32 @@ async fn concurrent_registrations_of_one_group_count_every_version() {
     assert_eq!(app.dedicated_group_count(&app.project).await, 1);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_deletes_of_one_image_succeed_once() {
+    let app = spawn_app().await;
+    let image = app.register(&app.project, "contested/model:v1.0.0").await;
+    app.register(&app.project, "contested/model:v2.0.0").await;
+    const ATTEMPTS: usize = 8;
+
+    let mut tasks = JoinSet::new();
+    for _ in 0..ATTEMPTS {
+        let app: TestApp = app.clone();
+        let path = format!("/images/{}", id_of(&image));
+        tasks.spawn(async move { app.delete(&app.project, &path).await.status });
+    }
+    let mut statuses = Vec::new();
+    while let Some(result) = tasks.join_next().await {
+        statuses.push(result.expect("the task finished"));
+    }
+
+    statuses.sort();
+    let mut expected = vec![404; ATTEMPTS - 1];
+    expected.insert(0, 200);
+    assert_eq!(statuses, expected);
+    assert_eq!(app.dedicated_group(&app.project, "model").await["version_count"], 1);
+    assert_eq!(app.dedicated_image_count(&app.project).await, 1);
+}
+
 #[tokio::test]
 async fn same_reference_in_two_projects_is_two_images() {
     let app = spawn_app().await;
@@ -249,6 +275,10 @@ async fn show_of_unknown_id_is_not_found() {
     for id in [unknown.as_str(), "not-a-uuid", "12345"] {
         let reply = app.get(&app.project, &format!("/images/{id}"), "").await;
         reply.assert_error(404, "ModelArts.6797", &[id]);
+    }
+    for undecodable in ["%ff", "%C3%28"] {
+        let reply = app.get(&app.project, &format!("/images/{undecodable}"), "").await;
+        reply.assert_error(404, "ModelArts.6797", &[]);
     }
 }
 
