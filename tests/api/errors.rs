@@ -329,3 +329,24 @@ async fn body_with_invalid_utf8_or_duplicate_keys_is_rejected() {
     assert!(repeated.text.contains("swr_path"), "{}", repeated.text);
     assert_eq!(app.dedicated_image_count(&app.project).await, 0);
 }
+
+#[tokio::test]
+async fn unusual_inputs_get_client_errors() {
+    let app = spawn_app().await;
+    let images = TestApp::path(&app.project, "/images");
+    let long_id = "f".repeat(4096);
+    let nested = format!("{{\"tags\": {}{}}}", "[".repeat(300), "]".repeat(300));
+    let huge_number = br#"{"swr_path": "numbers/model:v1.0.0", "tags": 1e400}"#.to_vec();
+
+    let show = app.get(&app.project, &format!("/images/{long_id}"), "").await;
+    let deep = app.call_bytes(&app.project, "POST", &images, "", nested.into_bytes()).await;
+    let number = app.call_bytes(&app.project, "POST", &images, "", huge_number).await;
+    let many_params: Vec<String> = (0..200).map(|i| format!("p{i}={i}")).collect();
+    let params = app.get(&app.project, "/images", &many_params.join("&")).await;
+
+    show.assert_error(404, "ModelArts.6797", &[]);
+    assert_eq!(deep.status, 400, "{}", deep.text);
+    assert_eq!(number.status, 400, "{}", number.text);
+    assert_eq!(params.status, 200, "unknown query parameters are ignored: {}", params.text);
+    assert_eq!(app.dedicated_image_count(&app.project).await, 0);
+}

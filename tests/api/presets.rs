@@ -1,4 +1,5 @@
-//! The built-in presets: loaded at every start without duplicates.
+//! The built-in presets: one group per published name, loaded again at
+//! every start without duplicates.
 
 use std::collections::BTreeMap;
 
@@ -78,7 +79,7 @@ async fn new_default_host_updates_presets_in_place() {
 }
 
 #[tokio::test]
-async fn every_bundled_name_is_one_group_with_its_versions() {
+async fn bundled_names_become_counted_groups() {
     let app = spawn_app().await;
     let expected = bundled_versions();
 
