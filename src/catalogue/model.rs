@@ -163,7 +163,7 @@ pub struct ImageQuery {
     pub image_type: Option<ImageType>,
     pub show_name: Option<String>,
     pub show_tag: Option<String>,
-    /// Empty means the default order: `update_at` descending.
+    /// Empty means the default key, `update_at`, in `sort_dir`.
     pub sort_keys: Vec<SortKey>,
     pub sort_dir: SortDir,
     pub page: PageRequest,

@@ -371,7 +371,7 @@ impl Store for SqliteStore {
             page.push(format!("{} {direction}, ", key.column()));
         }
         if query.sort_keys.is_empty() {
-            page.push("update_at DESC, ");
+            page.push(format!("update_at {direction}, "));
         }
         page.push("id ASC");
         push_page(&mut page, query.page);

@@ -190,6 +190,21 @@ async fn images_sort_by_time_with_aliases() {
 }
 
 #[tokio::test]
+async fn sort_dir_alone_applies_to_update_at() {
+    let app = spawn_app().await;
+    for swr_path in ["times/first:v1.0.0", "times/second:v1.0.0", "times/third:v1.0.0"] {
+        app.register(&app.project, swr_path).await;
+        next_millisecond().await;
+    }
+
+    let ascending = app.list_images(&app.project, "type=DEDICATED&sort_dir=ASC").await;
+    let default = app.list_images(&app.project, "type=DEDICATED").await;
+
+    assert_eq!(field_of_each(&ascending, "name"), ["first", "second", "third"]);
+    assert_eq!(field_of_each(&default, "name"), ["third", "second", "first"]);
+}
+
+#[tokio::test]
 async fn image_paging_at_the_edges() {
     let app = spawn_app().await;
     for i in 0..4 {

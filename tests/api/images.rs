@@ -132,6 +132,19 @@ async fn register_accepts_digest_after_tag() {
 
     assert_eq!(image["tag"], "v1");
     assert_eq!(image["name"], "img");
+    assert_eq!(image["swr_path"], "localhost:5000/pinned/img:v1");
+}
+
+#[tokio::test]
+async fn same_tag_with_digest_is_conflict() {
+    let app = spawn_app().await;
+    let digest = format!("sha256:{}", "0123456789abcdef".repeat(4));
+    app.register(&app.project, "dig/model:v1.0.0").await;
+
+    let reply = app.post(&app.project, "/images", &json!({ "swr_path": format!("dig/model:v1.0.0@{digest}") })).await;
+
+    reply.assert_error(400, "ModelArts.6737", &["Conflict tag v1.0.0 for image model, tag cannot be duplicated."]);
+    assert_eq!(app.dedicated_image_count(&app.project).await, 1);
 }
 
 #[tokio::test]
