@@ -81,12 +81,14 @@ CREATE TABLE images (
     size INTEGER NOT NULL,
     create_at INTEGER NOT NULL,
     update_at INTEGER NOT NULL,
-    deleted INTEGER NOT NULL DEFAULT 0
+    deleted INTEGER NOT NULL DEFAULT 0,
+    -- swr_path without its @digest, if any.
+    tag_reference TEXT NOT NULL
 );
 
--- A project registers a reference at most once; concurrent registrations of
--- the same reference meet here and exactly one wins.
-CREATE UNIQUE INDEX images_reference ON images (project_id, swr_path) WHERE deleted = 0;
+-- A project registers a tag at most once, pinned to a digest or not;
+-- concurrent registrations of the same tag meet here and exactly one wins.
+CREATE UNIQUE INDEX images_reference ON images (project_id, tag_reference) WHERE deleted = 0;
 
 -- Serves the default image order (update_at descending, then id) for one scope.
 CREATE INDEX images_listing ON images (project_id, workspace_id, update_at DESC, id) WHERE deleted = 0;

@@ -53,7 +53,7 @@ impl Catalogue {
             workspace_id: request.workspace_id.as_str().to_owned(),
             group_id: Uuid::nil(),
             image_type: ImageType::Dedicated,
-            swr_path: reference.tag_reference(),
+            swr_path: reference.to_string(),
             namespace: reference.namespace,
             name: reference.name,
             tag: reference.tag,

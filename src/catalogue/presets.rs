@@ -64,7 +64,7 @@ fn to_image(preset: Preset, default_host: &str, now: i64) -> Result<Image, Error
         workspace_id: "0".to_owned(),
         group_id: Uuid::nil(),
         image_type: ImageType::BuildIn,
-        swr_path: reference.tag_reference(),
+        swr_path: reference.to_string(),
         namespace: reference.namespace,
         name: preset.name.to_ascii_lowercase(),
         show_name: Some(preset.name),

@@ -74,13 +74,6 @@ impl Reference {
         })
     }
 
-    /// Returns `host/namespace/name:tag` without the digest: the form the
-    /// catalogue stores as `swr_path` and checks for duplicates, because a
-    /// project holds one image per tag whatever digest pinned it.
-    pub fn tag_reference(&self) -> String {
-        format!("{}/{}/{}:{}", self.host, self.namespace, self.name, self.tag)
-    }
-
     /// Returns the repository path inside the registry, `namespace/name`.
     pub fn repository(&self) -> String {
         format!("{}/{}", self.namespace, self.name)
@@ -251,7 +244,6 @@ mod tests {
         let digest = format!("sha256:{}", "a".repeat(64));
         let reference = parse(&format!("ns/img:v1@{digest}")).unwrap();
         assert_eq!(reference.digest.as_deref(), Some(digest.as_str()));
-        assert_eq!(reference.tag_reference(), "localhost:5000/ns/img:v1");
         assert!(parse("ns/img:v1@sha256:abc").is_err());
     }
 

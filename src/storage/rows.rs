@@ -101,6 +101,13 @@ pub fn join_wire<T: std::fmt::Display>(values: &[T]) -> String {
     values.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
 }
 
+/// Returns the part of a stored `swr_path` before any `@digest`: the key of
+/// the one-image-per-tag rule, so a pinned digest does not make a second
+/// image of the same tag.
+pub fn tag_reference(swr_path: &str) -> &str {
+    swr_path.split_once('@').map_or(swr_path, |(reference, _)| reference)
+}
+
 /// Encodes tags as the JSON the tags columns hold.
 pub fn tags_json(tags: &[Tag]) -> Result<String> {
     serde_json::to_string(tags)

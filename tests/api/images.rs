@@ -132,7 +132,7 @@ async fn register_accepts_digest_after_tag() {
 
     assert_eq!(image["tag"], "v1");
     assert_eq!(image["name"], "img");
-    assert_eq!(image["swr_path"], "localhost:5000/pinned/img:v1");
+    assert_eq!(image["swr_path"], format!("localhost:5000/pinned/img:v1@{digest}"));
 }
 
 #[tokio::test]
