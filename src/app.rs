@@ -1,6 +1,7 @@
 //! Wiring: opens the store, loads the presets, builds the router and runs
 //! the server and the credential commands.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,10 +14,11 @@ use crate::auth::credentials::MasterKey;
 use crate::auth::{Authenticator, IssuedAccessKey, IssuedToken};
 use crate::catalogue::fields::ProjectId;
 use crate::catalogue::presets::{parse_presets, BUNDLED_PRESETS};
-use crate::catalogue::Catalogue;
+use crate::catalogue::{Catalogue, RegistryLink};
 use crate::clock::now_ms;
-use crate::config::{ServeConfig, StoreConfig};
+use crate::config::{RegistryConfig, ServeConfig, StoreConfig};
 use crate::http::{router, AppState};
+use crate::registry::client::{Credentials, OciRegistry};
 use crate::storage::sqlite::SqliteStore;
 use crate::storage::Store;
 
@@ -50,14 +52,19 @@ impl App {
     pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
         let store = open_store(&config.store).await?;
         let authenticator = open_authenticator(&config.store, store.clone()).await?;
-        load_presets(store.as_ref(), config.presets.as_deref(), &config.default_registry_host).await?;
+        let default_registry_host = config.implied_registry_host();
+        load_presets(store.as_ref(), config.presets.as_deref(), &default_registry_host).await?;
 
-        let catalogue = Catalogue::new(store, config.default_registry_host.clone());
+        let mut catalogue = Catalogue::new(store, default_registry_host);
+        if let Some(link) = registry_link(&config.registry)? {
+            catalogue = catalogue.with_registry(link);
+        }
         Ok(App {
             state: AppState {
                 catalogue,
                 authenticator: Arc::new(authenticator),
                 body_limit_bytes: config.body_limit_bytes,
+                registry_events_secret: config.registry.events_secret.clone().map(Arc::from),
             },
         })
     }
@@ -66,6 +73,35 @@ impl App {
     pub fn router(&self) -> axum::Router {
         router(self.state.clone())
     }
+}
+
+/// Builds the client of the configured registry, when one is configured.
+fn registry_link(config: &RegistryConfig) -> anyhow::Result<Option<RegistryLink>> {
+    let Some(endpoint) = config.url.clone() else {
+        if config.events_secret.is_some() || !config.namespaces.is_empty() {
+            bail!("--registry-events-secret and --registry-namespace need --registry");
+        }
+        return Ok(None);
+    };
+    let credentials = match (&config.username, &config.password, &config.token) {
+        (Some(username), Some(password), _) => Credentials::Basic { username: username.clone(), password: password.clone() },
+        (_, _, Some(token)) => Credentials::Bearer(token.clone()),
+        _ => Credentials::Anonymous,
+    };
+    let mut namespaces = HashMap::new();
+    for mapping in &config.namespaces {
+        if let Some(previous) = namespaces.insert(mapping.namespace.clone(), mapping.project.clone()) {
+            bail!("--registry-namespace maps '{}' twice (to {previous} and {})", mapping.namespace, mapping.project);
+        }
+    }
+    info!(registry.url = %endpoint, registry.timeout_ms = config.timeout.as_millis() as u64, registry.namespaces = namespaces.len(), "registry configured");
+
+    let registry = OciRegistry::new(endpoint, credentials, config.timeout).context("Failed to create the registry client")?;
+    Ok(Some(RegistryLink {
+        registry: Arc::new(registry),
+        max_image_size_bytes: config.max_image_size_bytes,
+        namespaces,
+    }))
 }
 
 async fn load_presets(store: &dyn Store, file: Option<&Path>, default_host: &str) -> anyhow::Result<()> {

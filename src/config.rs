@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::catalogue::fields::ProjectId;
+use crate::registry::RegistryEndpoint;
+
 /// easel: a self-hosted image catalogue serving the ModelArts v1 image API.
 #[derive(Debug, Parser)]
 #[command(name = "easel", version, about)]
@@ -18,7 +21,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start the service.
-    Serve(ServeConfig),
+    // Boxed because the serve settings dwarf the other commands' arguments.
+    Serve(Box<ServeConfig>),
     /// Manage access keys (AK/SK).
     #[command(subcommand)]
     AccessKey(AccessKeyCommand),
@@ -82,9 +86,14 @@ pub struct ServeConfig {
     #[arg(long = "presets", env = "EASEL_PRESETS")]
     pub presets: Option<PathBuf>,
 
-    /// The registry host implied by references that name none, such as `ns/name:tag`.
-    #[arg(long, env = "EASEL_DEFAULT_REGISTRY_HOST", default_value = "localhost:5000")]
-    pub default_registry_host: String,
+    /// The registry host implied by references that name none, such as
+    /// `ns/name:tag`. Defaults to the host of --registry when that is set,
+    /// else `localhost:5000`.
+    #[arg(long, env = "EASEL_DEFAULT_REGISTRY_HOST")]
+    pub default_registry_host: Option<String>,
+
+    #[command(flatten)]
+    pub registry: RegistryConfig,
 
     /// The largest request body accepted, in bytes; larger bodies get 413.
     #[arg(long, env = "EASEL_BODY_LIMIT_BYTES", default_value_t = 1024 * 1024)]
@@ -93,4 +102,109 @@ pub struct ServeConfig {
     /// Log format: `human` or `json`.
     #[arg(long, env = "EASEL_LOG_FORMAT", default_value = "human", value_parser = ["human", "json"])]
     pub log_format: String,
+}
+
+/// The OCI registry behind the catalogue. Without `--registry`, references
+/// are recorded as given and never checked.
+#[derive(Debug, Clone, Args)]
+pub struct RegistryConfig {
+    /// The OCI distribution registry to catalogue, such as `http://127.0.0.1:5000`.
+    /// Registered references must name its host (or none), and register,
+    /// sync and forced deletes consult it.
+    #[arg(long = "registry", env = "EASEL_REGISTRY_URL", value_parser = RegistryEndpoint::parse)]
+    pub url: Option<RegistryEndpoint>,
+
+    /// The user name for HTTP basic authentication to the registry.
+    #[arg(long = "registry-username", env = "EASEL_REGISTRY_USERNAME", requires = "password", conflicts_with = "token")]
+    pub username: Option<String>,
+
+    /// The password for HTTP basic authentication to the registry.
+    #[arg(long = "registry-password", env = "EASEL_REGISTRY_PASSWORD", hide_env_values = true, requires = "username")]
+    pub password: Option<String>,
+
+    /// A bearer token sent to the registry, instead of a user name and password.
+    #[arg(long = "registry-token", env = "EASEL_REGISTRY_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// How long one registry call may take, such as 10s; a slower registry gets 503.
+    #[arg(long = "registry-timeout", env = "EASEL_REGISTRY_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+
+    /// The largest image accepted at register, config plus layers in bytes (compressed).
+    #[arg(long = "max-image-size-bytes", env = "EASEL_MAX_IMAGE_SIZE_BYTES", default_value_t = 50 * 1024 * 1024 * 1024)]
+    pub max_image_size_bytes: u64,
+
+    /// The shared secret the registry sends as `Authorization: Bearer SECRET`
+    /// with its notifications to `POST /registry/events`. Without it that
+    /// endpoint is off.
+    #[arg(long = "registry-events-secret", env = "EASEL_REGISTRY_EVENTS_SECRET", hide_env_values = true)]
+    pub events_secret: Option<String>,
+
+    /// Maps a registry namespace to the project its pushes are registered
+    /// for, as `NAMESPACE=PROJECT_ID`; repeat the flag, or separate pairs
+    /// with commas in the environment variable. Pushes to other namespaces are ignored.
+    #[arg(
+        long = "registry-namespace",
+        env = "EASEL_REGISTRY_NAMESPACES",
+        value_delimiter = ',',
+        value_parser = parse_namespace_mapping
+    )]
+    pub namespaces: Vec<NamespaceMapping>,
+}
+
+/// One `NAMESPACE=PROJECT_ID` pair of `--registry-namespace`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespaceMapping {
+    pub namespace: String,
+    pub project: ProjectId,
+}
+
+fn parse_namespace_mapping(value: &str) -> Result<NamespaceMapping, String> {
+    let (namespace, project) = value
+        .split_once('=')
+        .ok_or_else(|| format!("'{value}' is not NAMESPACE=PROJECT_ID"))?;
+    let namespace = namespace.trim();
+    if namespace.is_empty() || namespace.contains('/') {
+        return Err(format!("'{value}' has an invalid namespace; expected one path segment such as 'team'"));
+    }
+    let project = ProjectId::parse(project.trim()).map_err(|err| err.to_string())?;
+    Ok(NamespaceMapping { namespace: namespace.to_owned(), project })
+}
+
+impl ServeConfig {
+    /// Returns the registry host implied by references that name none.
+    pub fn implied_registry_host(&self) -> String {
+        match (&self.default_registry_host, &self.registry.url) {
+            (Some(host), _) => host.clone(),
+            (None, Some(endpoint)) => endpoint.host.clone(),
+            (None, None) => "localhost:5000".to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespace_mapping_parses_pairs() {
+        let mapping = parse_namespace_mapping("team=0123456789abcdef0123456789abcdef").unwrap();
+        assert_eq!(mapping.namespace, "team");
+        assert_eq!(mapping.project.as_str(), "0123456789abcdef0123456789abcdef");
+
+        assert!(parse_namespace_mapping("team").is_err());
+        assert!(parse_namespace_mapping("a/b=0123456789abcdef0123456789abcdef").is_err());
+        assert!(parse_namespace_mapping("team=NOTAPROJECT").is_err());
+    }
+
+    #[test]
+    fn registry_host_is_implied_by_registry_url() {
+        let cli = Cli::parse_from(["easel", "serve", "--registry", "http://127.0.0.1:5999"]);
+        let Command::Serve(config) = cli.command else { panic!("expected serve") };
+        assert_eq!(config.implied_registry_host(), "127.0.0.1:5999");
+
+        let cli = Cli::parse_from(["easel", "serve"]);
+        let Command::Serve(config) = cli.command else { panic!("expected serve") };
+        assert_eq!(config.implied_registry_host(), "localhost:5000");
+    }
 }

@@ -45,6 +45,10 @@ pub enum Error {
     #[error("{0}")]
     SignatureRejected(String),
 
+    /// A registry event came without the configured shared secret.
+    #[error("The registry event secret is missing or wrong: send 'Authorization: Bearer SECRET' with the secret set by --registry-events-secret.")]
+    EventSecretRejected,
+
     /// The credential belongs to another project than the one in the path.
     #[error("{0}")]
     ProjectMismatch(String),
@@ -90,7 +94,8 @@ impl Error {
             Error::MissingCredentials
             | Error::TokenExpired
             | Error::TokenInvalid
-            | Error::SignatureRejected(_) => 401,
+            | Error::SignatureRejected(_)
+            | Error::EventSecretRejected => 401,
             Error::ProjectMismatch(_) | Error::ReadOnly(_) => 403,
             Error::NotFound(_) => 404,
             Error::MethodNotAllowed(_) => 405,
@@ -111,7 +116,7 @@ impl Error {
             Error::UnsortableField(_) => "ModelArts.6303",
             Error::MissingCredentials => "ModelArts.0201",
             Error::TokenExpired => "ModelArts.0202",
-            Error::TokenInvalid => "ModelArts.0203",
+            Error::TokenInvalid | Error::EventSecretRejected => "ModelArts.0203",
             Error::SignatureRejected(_) => "ModelArts.0206",
             Error::ReadOnly(_) => "ModelArts.0108",
             Error::NotFound(_) => "ModelArts.6797",

@@ -3,6 +3,7 @@
 //!
 //! - [`catalogue`]: images, groups and their rules, free of HTTP;
 //! - [`storage`]: one store interface and its backends;
+//! - [`registry`]: the OCI registry client and its notification events;
 //! - [`auth`]: AK/SK signatures and tokens;
 //! - [`http`]: routes, extractors and the error body;
 //! - [`app`]: wiring and the commands of the binary.
@@ -14,4 +15,5 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod registry;
 pub mod storage;

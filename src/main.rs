@@ -23,7 +23,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(config) => {
             init_tracing(&config.log_format);
-            easel::app::serve(config).await
+            easel::app::serve(*config).await
         }
         Command::AccessKey(AccessKeyCommand::Create { project_id, store }) => {
             let key = easel::app::create_access_key(&project_id, &store).await?;

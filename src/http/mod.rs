@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod groups;
 pub mod images;
+pub mod registry_events;
 pub mod wire;
 
 use std::sync::Arc;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub authenticator: Arc<Authenticator>,
     /// Requests with a larger body get `413`.
     pub body_limit_bytes: usize,
+    /// The secret the registry's notifications must carry; `None` turns `POST /registry/events` off.
+    pub registry_events_secret: Option<Arc<str>>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -48,6 +51,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .route("/health", get(health))
+        .route("/registry/events", post(registry_events::receive))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
