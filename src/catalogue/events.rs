@@ -2,9 +2,9 @@
 //! namespace registers or refreshes that image for the mapped project, and a
 //! manifest delete marks the images at that digest `ERROR`.
 //!
-//! Each event is checked against the registry's current state and the
-//! stored digest before anything is written, so a repeated or out-of-order
-//! event changes nothing the second time.
+//! Each event is checked against the stored digest, the tag's current
+//! digest and the image's last change before anything is written, so a
+//! repeated or out-of-order event changes nothing the second time.
 
 use tracing::{debug, info, warn};
 
@@ -29,6 +29,14 @@ pub enum EventOutcome {
     Unchanged,
 }
 
+/// The fields of a push event.
+struct Push<'a> {
+    repository: &'a str,
+    tag: &'a str,
+    digest: &'a str,
+    timestamp_ms: Option<i64>,
+}
+
 impl Catalogue {
     /// Applies one manifest event from the registry. Fails only when the
     /// registry or the store cannot be reached, so that the registry sends
@@ -42,13 +50,16 @@ impl Catalogue {
         };
 
         match event {
-            ManifestEvent::Pushed { repository, tag, .. } => self.apply_push(link, project, repository, tag).await,
+            ManifestEvent::Pushed { repository, tag, digest, timestamp_ms } => {
+                let push = Push { repository, tag, digest, timestamp_ms: *timestamp_ms };
+                self.apply_push(link, project, push).await
+            }
             ManifestEvent::Deleted { repository, digest } => self.apply_delete(project, repository, digest).await,
         }
     }
 
-    async fn apply_push(&self, link: &RegistryLink, project: &ProjectId, repository: &str, tag: &str) -> Result<EventOutcome> {
-        let swr_path = format!("{}/{repository}:{tag}", link.registry.host());
+    async fn apply_push(&self, link: &RegistryLink, project: &ProjectId, push: Push<'_>) -> Result<EventOutcome> {
+        let swr_path = format!("{}/{}:{}", link.registry.host(), push.repository, push.tag);
         let input = RegisterImageInput { swr_path: Some(swr_path.clone()), ..RegisterImageInput::default() };
         let request = match NewImage::parse(input, link.registry.host()) {
             Ok(request) => request,
@@ -58,24 +69,27 @@ impl Catalogue {
             }
         };
         let existing = self.find_by_reference(project, &request.reference).await?;
+        if let Some(image) = &existing {
+            if image.status == ImageStatus::Active && image.digest.as_deref() == Some(push.digest) {
+                return Ok(EventOutcome::Unchanged);
+            }
+        }
 
-        // The tag is read again rather than trusting the event's digest, so
-        // an older event arriving late resolves to what the tag is now.
-        let wanted_arch = existing.as_ref().map(|image| image.arch);
-        let state = match self.resolve(link, &request.reference, wanted_arch).await? {
+        // The manifest is read by the event's digest: distribution 2.8 sends
+        // the event before it links the tag, so the tag may not resolve yet.
+        let pinned = Reference { digest: Some(push.digest.to_owned()), ..request.reference.clone() };
+        let state = match self.resolve(link, &pinned, existing.as_ref().map(|image| image.arch)).await? {
             Ok(state) => state,
             Err(missing) => {
-                info!(registry.reference = %swr_path, reason = ?missing, "pushed tag no longer resolves; event ignored");
+                info!(registry.reference = %swr_path, reason = ?missing, "pushed manifest is gone or unusable; event ignored");
                 return Ok(EventOutcome::Unchanged);
             }
         };
 
         match existing {
             Some(image) => {
-                let unchanged = image.status == ImageStatus::Active
-                    && image.digest == state.digest
-                    && u64::try_from(image.size).ok() == Some(state.size);
-                if unchanged {
+                if !self.is_current(link, &request.reference, &image, &push).await? {
+                    info!(image.id = %image.id, registry.digest = push.digest, "push event older than the image; event ignored");
                     return Ok(EventOutcome::Unchanged);
                 }
                 let image = refreshed(image, &request.reference, state);
@@ -94,6 +108,20 @@ impl Catalogue {
                 Err(err) => Err(err),
             },
         }
+    }
+
+    /// Decides whether a push of another digest than the image's is newer
+    /// than what the image shows: the tag already points at it, or the event
+    /// was sent after the image last changed.
+    // NOTE: the time comparison assumes the registry's clock and easel's
+    // agree to within the time between two pushes of one tag; a push that
+    // loses it is still picked up by the next sync.
+    async fn is_current(&self, link: &RegistryLink, reference: &Reference, image: &Image, push: &Push<'_>) -> Result<bool> {
+        let tagged = link.registry.fetch_manifest(&reference.repository(), &reference.tag).await?;
+        if tagged.is_some_and(|manifest| manifest.digest() == push.digest) {
+            return Ok(true);
+        }
+        Ok(push.timestamp_ms.is_some_and(|sent| sent > image.update_at))
     }
 
     async fn apply_delete(&self, project: &ProjectId, repository: &str, digest: &str) -> Result<EventOutcome> {

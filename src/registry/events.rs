@@ -3,6 +3,8 @@
 //! events easel acts on.
 
 use serde::Deserialize;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 /// The media types of manifests; events about blobs carry others.
 const MANIFEST_MEDIA_TYPES: &[&str] = &[
@@ -24,6 +26,9 @@ pub struct Envelope {
 pub struct Notification {
     #[serde(default)]
     pub id: String,
+    /// RFC 3339, with nanoseconds, as the registry's clock read it.
+    #[serde(default)]
+    pub timestamp: String,
     #[serde(default)]
     pub action: String,
     #[serde(default)]
@@ -48,7 +53,13 @@ pub struct Target {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ManifestEvent {
     /// A manifest was pushed under a tag.
-    Pushed { repository: String, tag: String, digest: String },
+    Pushed {
+        repository: String,
+        tag: String,
+        digest: String,
+        /// When the registry sent the event, UTC milliseconds; `None` when it sent no valid time.
+        timestamp_ms: Option<i64>,
+    },
     /// A manifest was deleted, and with it every tag that pointed at it.
     Deleted { repository: String, digest: String },
 }
@@ -76,6 +87,7 @@ impl Notification {
                 repository: target.repository.clone(),
                 tag: target.tag.clone(),
                 digest: target.digest.clone(),
+                timestamp_ms: parse_timestamp_ms(&self.timestamp),
             }),
             // Delete events name no media type in distribution 2.8.
             "delete" if is_manifest || target.media_type.is_empty() => Some(ManifestEvent::Deleted {
@@ -85,6 +97,11 @@ impl Notification {
             _ => None,
         }
     }
+}
+
+fn parse_timestamp_ms(timestamp: &str) -> Option<i64> {
+    let time = OffsetDateTime::parse(timestamp, &Rfc3339).ok()?;
+    i64::try_from(time.unix_timestamp_nanos() / 1_000_000).ok()
 }
 
 #[cfg(test)]
@@ -99,11 +116,16 @@ mod tests {
     #[test]
     fn tagged_manifest_push_is_an_event() {
         let events = parse(
-            r#"{"events": [{"id": "1", "action": "push", "target": {
+            r#"{"events": [{"id": "1", "timestamp": "2026-03-09T14:44:26.402973972-08:00", "action": "push", "target": {
                 "mediaType": "application/vnd.oci.image.manifest.v1+json", "size": 10,
                 "digest": "sha256:abc", "repository": "team/app", "tag": "v1"}}]}"#,
         );
-        let expected = ManifestEvent::Pushed { repository: "team/app".into(), tag: "v1".into(), digest: "sha256:abc".into() };
+        let expected = ManifestEvent::Pushed {
+            repository: "team/app".into(),
+            tag: "v1".into(),
+            digest: "sha256:abc".into(),
+            timestamp_ms: Some(1_773_096_266_402),
+        };
         assert_eq!(events, vec![Some(expected)]);
     }
 
