@@ -104,6 +104,10 @@ pub struct ServeConfig {
     pub log_format: String,
 }
 
+/// 50 GiB: a limit that stops an accidental push of a whole data set, not a
+/// limit of any registry.
+const DEFAULT_MAX_IMAGE_SIZE_BYTES: u64 = 50 * 1024 * 1024 * 1024;
+
 /// The OCI registry behind the catalogue. Without `--registry`, references
 /// are recorded as given and never checked.
 #[derive(Debug, Clone, Args)]
@@ -131,7 +135,7 @@ pub struct RegistryConfig {
     pub timeout: Duration,
 
     /// The largest image accepted at register, config plus layers in bytes (compressed).
-    #[arg(long = "max-image-size-bytes", env = "EASEL_MAX_IMAGE_SIZE_BYTES", default_value_t = 50 * 1024 * 1024 * 1024)]
+    #[arg(long = "max-image-size-bytes", env = "EASEL_MAX_IMAGE_SIZE_BYTES", default_value_t = DEFAULT_MAX_IMAGE_SIZE_BYTES)]
     pub max_image_size_bytes: u64,
 
     /// The shared secret the registry sends as `Authorization: Bearer SECRET`
@@ -150,6 +154,22 @@ pub struct RegistryConfig {
         value_parser = parse_namespace_mapping
     )]
     pub namespaces: Vec<NamespaceMapping>,
+}
+
+impl Default for RegistryConfig {
+    /// No registry, with the flags' defaults.
+    fn default() -> Self {
+        RegistryConfig {
+            url: None,
+            username: None,
+            password: None,
+            token: None,
+            timeout: Duration::from_secs(10),
+            max_image_size_bytes: DEFAULT_MAX_IMAGE_SIZE_BYTES,
+            events_secret: None,
+            namespaces: Vec::new(),
+        }
+    }
 }
 
 /// One `NAMESPACE=PROJECT_ID` pair of `--registry-namespace`.

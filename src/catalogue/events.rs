@@ -146,7 +146,7 @@ impl Catalogue {
     }
 
     async fn find_by_reference(&self, project: &ProjectId, reference: &Reference) -> Result<Option<Image>> {
-        let swr_path = reference.to_string();
+        let swr_path = reference.tag_reference();
         let images = self
             .repository_images(project, WorkspaceId::default_workspace(), &reference.namespace, &reference.name)
             .await?;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use easel::auth::signature::{sign_request, ClientRequest};
 use easel::catalogue::fields::ProjectId;
-use easel::config::{ServeConfig, StoreConfig};
+use easel::config::{RegistryConfig, ServeConfig, StoreConfig};
 use easel::http::AppState;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::HeaderMap;
@@ -129,7 +129,8 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
             master_key_file: data_dir.path().join("master.key"),
         },
         presets: None,
-        default_registry_host: settings.default_registry_host,
+        default_registry_host: Some(settings.default_registry_host),
+        registry: RegistryConfig::default(),
         body_limit_bytes: settings.body_limit_bytes,
         log_format: "human".into(),
     };
