@@ -18,14 +18,14 @@ use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::registry::events::ManifestEvent;
 
-/// What applying one event did.
+/// The result of applying one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventOutcome {
     Registered,
     Refreshed,
     MarkedError,
-    /// The event asks for nothing the catalogue does not already show, or
-    /// concerns a namespace mapped to no project.
+    /// The event changes nothing the catalogue shows, or concerns a
+    /// namespace mapped to no project.
     Unchanged,
 }
 
@@ -113,9 +113,9 @@ impl Catalogue {
     /// Decides whether a push of another digest than the image's is newer
     /// than what the image shows: the tag already points at it, or the event
     /// was sent after the image last changed.
-    // NOTE: the time comparison assumes the registry's clock and easel's
-    // agree to within the time between two pushes of one tag; a push that
-    // loses it is still picked up by the next sync.
+    // NOTE: the time comparison assumes that the registry's clock and
+    // easel's agree to within the time between two pushes of one tag. A
+    // push that loses the comparison shows at the next sync.
     async fn is_current(&self, link: &RegistryLink, reference: &Reference, image: &Image, push: &Push<'_>) -> Result<bool> {
         let tagged = link.registry.fetch_manifest(&reference.repository(), &reference.tag).await?;
         if tagged.is_some_and(|manifest| manifest.digest() == push.digest) {
@@ -127,8 +127,8 @@ impl Catalogue {
     async fn apply_delete(&self, project: &ProjectId, repository: &str, digest: &str) -> Result<EventOutcome> {
         let Some((namespace, name)) = repository.split_once('/') else { return Ok(EventOutcome::Unchanged) };
         // NOTE: only workspace "0", where pushed images are registered, is
-        // searched; an image registered by hand into another workspace is
-        // not marked and shows the delete on its next sync.
+        // searched. An image registered by hand into another workspace is
+        // not marked, and shows the delete at its next sync.
         let images = self.repository_images(project, WorkspaceId::default_workspace(), namespace, name).await?;
 
         let mut outcome = EventOutcome::Unchanged;

@@ -20,7 +20,7 @@ use crate::registry::{ImageManifest, IndexManifest, Manifest, PlatformEntry, Reg
 /// Image configs are small JSON documents; a larger one is not read.
 const MAX_CONFIG_BYTES: i64 = 4 * 1024 * 1024;
 
-/// How easel authenticates to the registry.
+/// The credentials easel sends to the registry.
 #[derive(Clone)]
 pub enum Credentials {
     Anonymous,
@@ -80,7 +80,7 @@ impl OciRegistry {
         match tokio::time::timeout(self.timeout, call).await {
             Ok(result) => result,
             Err(_) => Err(Error::Unavailable(format!(
-                "The registry at {} did not answer within {}; nothing was changed. Retry later.",
+                "The registry at {} did not respond within {}; nothing was changed. Retry later.",
                 self.endpoint,
                 humantime::format_duration(self.timeout)
             ))),
@@ -127,6 +127,10 @@ impl OciRegistry {
             .map_err(|err| Error::field("swr_path", format!("the image config {} is not valid JSON: {err}", descriptor.digest)))
     }
 
+    // NOTE: credentials go straight on the DELETE request, so deletes fail
+    // on a registry that responds to basic credentials with a bearer-token
+    // challenge (a token server). Reads work there, because oci-client
+    // follows the challenge.
     async fn delete(&self, repository: &str, digest: &str) -> Result<bool> {
         let url = format!("{}/v2/{repository}/manifests/{digest}", self.endpoint.base_url());
         let request = match &self.credentials {
@@ -143,15 +147,28 @@ impl OciRegistry {
                 "The registry at {} does not allow deletes; set storage.delete.enabled in its configuration. Nothing was changed.",
                 self.endpoint
             ))),
-            401 | 403 => Err(Error::Unavailable(format!(
-                "The registry at {} rejected easel's credentials (HTTP {status}) when deleting {repository}@{digest}; nothing was changed.",
-                self.endpoint
-            ))),
+            401 | 403 => Err(self.rejected_credentials(&format!("delete {repository}@{digest}"))),
+            429 => Err(self.busy(&format!("delete {repository}@{digest}"))),
             _ => Err(Error::Unavailable(format!(
                 "The registry at {} failed to delete {repository}@{digest} (HTTP {status}); nothing was changed. Retry later.",
                 self.endpoint
             ))),
         }
+    }
+
+    fn busy(&self, action: &str) -> Error {
+        Error::Unavailable(format!(
+            "The registry at {} asked easel to slow down (HTTP 429, failed to {action}); nothing was changed. Retry later.",
+            self.endpoint
+        ))
+    }
+
+    fn rejected_credentials(&self, action: &str) -> Error {
+        Error::Unavailable(format!(
+            "The registry at {} rejected easel's credentials (failed to {action}); check --registry-username, \
+             --registry-password or --registry-token. Nothing was changed.",
+            self.endpoint
+        ))
     }
 
     fn unreachable(&self, err: &reqwest::Error, action: &str) -> Error {
@@ -171,11 +188,22 @@ impl OciRegistry {
                 self.endpoint
             )),
             OciDistributionError::UnauthorizedError { .. } | OciDistributionError::AuthenticationFailure(_) => {
-                Error::Unavailable(format!(
-                    "The registry at {} rejected easel's credentials (failed to {action}); check --registry-username, \
-                     --registry-password or --registry-token. Nothing was changed.",
-                    self.endpoint
-                ))
+                self.rejected_credentials(action)
+            }
+            OciDistributionError::ServerError { code: 429, .. } => self.busy(action),
+            OciDistributionError::RegistryError { ref envelope, .. }
+                if envelope.errors.iter().any(|e| e.code == OciErrorCode::Toomanyrequests) =>
+            {
+                self.busy(action)
+            }
+            OciDistributionError::RegistryError { ref envelope, .. }
+                if envelope.errors.iter().any(|e| matches!(e.code, OciErrorCode::Unauthorized | OciErrorCode::Denied)) =>
+            {
+                self.rejected_credentials(action)
+            }
+            // Any other 4xx is about the image, such as a missing config blob.
+            OciDistributionError::RegistryError { .. } | OciDistributionError::ServerError { .. } => {
+                Error::field("swr_path", format!("the registry failed to {action}: {err}"))
             }
             OciDistributionError::ManifestParsingError(_)
             | OciDistributionError::UnsupportedMediaTypeError(_)

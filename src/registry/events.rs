@@ -35,7 +35,7 @@ pub struct Notification {
     pub target: Target,
 }
 
-/// What an event is about.
+/// The subject of an event: a manifest or blob in a repository.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Target {
@@ -89,7 +89,7 @@ impl Notification {
                 digest: target.digest.clone(),
                 timestamp_ms: parse_timestamp_ms(&self.timestamp),
             }),
-            // Delete events name no media type in distribution 2.8.
+            // Manifest delete events from distribution 2.8 carry no media type.
             "delete" if is_manifest || target.media_type.is_empty() => Some(ManifestEvent::Deleted {
                 repository: target.repository.clone(),
                 digest: target.digest.clone(),

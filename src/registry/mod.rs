@@ -1,5 +1,5 @@
-//! The OCI registry behind the catalogue: what the catalogue asks of it
-//! ([`Registry`]), the client that asks a real distribution registry
+//! The OCI registry behind the catalogue: the operations the catalogue needs
+//! ([`Registry`]), the client that calls a real distribution registry
 //! ([`client::OciRegistry`]) and the notification events it sends
 //! ([`events`]).
 
@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use crate::catalogue::fields::Arch;
 use crate::error::Result;
 
-/// Where the registry listens: its `host[:port]`, as image references name
-/// it, and whether it speaks HTTPS.
+/// The registry's address: its `host[:port]`, as image references name it,
+/// and whether it uses HTTPS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistryEndpoint {
     pub host: String,
@@ -71,7 +71,7 @@ impl Manifest {
     }
 }
 
-/// A single-platform image manifest together with what its config says.
+/// A single-platform image manifest and the architecture its config names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageManifest {
     pub digest: String,

@@ -7,7 +7,7 @@ use crate::support::layout::{unique_payload, Layout};
 use crate::support::registry_and_app;
 
 #[tokio::test]
-async fn force_delete_removes_manifest_from_registry() {
+async fn force_delete_removes_manifest() {
     let (registry, app) = registry_and_app().await;
     let layout = Layout::image("v1", "amd64", &unique_payload());
     layout.push(&registry.host, "team/notebook").await;

@@ -21,7 +21,7 @@ async fn notifying_registry() -> (DistributionRegistry, TestApp) {
     (registry, app)
 }
 
-/// An event as the registry sends it, dated `timestamp` (RFC 3339).
+/// Builds a push event as the registry sends it, dated `timestamp` (RFC 3339).
 fn push_event(repository: &str, tag: &str, digest: &str, timestamp: &str) -> Value {
     json!({"events": [{
         "id": uuid::Uuid::new_v4().to_string(),
@@ -62,7 +62,7 @@ async fn pushed_image_appears_without_register() {
 }
 
 #[tokio::test]
-async fn pushed_index_registers_its_amd64_image() {
+async fn pushed_index_registers_amd64_image() {
     let (registry, app) = notifying_registry().await;
     let layout = Layout::index("multi", &[("arm64", &unique_payload()), ("amd64", &incompressible(1500))]);
 

@@ -6,7 +6,7 @@ use crate::support::layout::{incompressible, unique_payload, Layout};
 use crate::support::registry_and_app;
 
 #[tokio::test]
-async fn register_takes_size_arch_and_digest_from_registry() {
+async fn register_reads_size_and_arch() {
     let (registry, app) = registry_and_app().await;
     let layout = Layout::image("v1", "arm64", &unique_payload());
     layout.push(&registry.host, "team/notebook").await;
@@ -18,12 +18,12 @@ async fn register_takes_size_arch_and_digest_from_registry() {
     assert_eq!(reply.body["arch"], "AARCH64");
     assert_eq!(reply.body["size"], layout.platform("arm64").size);
     let id = reply.body["id"].as_str().unwrap();
-    let shown = app.get(&format!("/images/{id}")).await;
-    assert_eq!(shown.body["size"], layout.platform("arm64").size);
+    let shown_image = app.get(&format!("/images/{id}")).await;
+    assert_eq!(shown_image.body["size"], layout.platform("arm64").size);
 }
 
 #[tokio::test]
-async fn register_without_host_names_configured_registry() {
+async fn register_without_host_uses_registry() {
     let (registry, app) = registry_and_app().await;
     Layout::image("v1", "amd64", &unique_payload()).push(&registry.host, "team/notebook").await;
 
@@ -75,7 +75,7 @@ async fn register_of_index_picks_requested_arch() {
 }
 
 #[tokio::test]
-async fn register_of_index_without_requested_arch_is_rejected() {
+async fn register_rejects_index_lacking_arch() {
     let (registry, app) = registry_and_app().await;
     let layout = Layout::index("amd-only", &[("amd64", &unique_payload())]);
     layout.push(&registry.host, "team/multi").await;
@@ -89,7 +89,7 @@ async fn register_of_index_without_requested_arch_is_rejected() {
 }
 
 #[tokio::test]
-async fn register_of_too_large_image_is_rejected() {
+async fn register_rejects_too_large_image() {
     let registry = DistributionRegistry::start(None).await;
     let app = AppBuilder::new().await.registry(&registry.url()).flag("--max-image-size-bytes", "4000").start().await;
     let small = Layout::image("small", "amd64", &unique_payload());

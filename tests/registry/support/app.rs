@@ -15,8 +15,8 @@ use tokio::task::JoinHandle;
 /// The secret the tests' registries send with their notifications.
 pub const EVENTS_SECRET: &str = "test-events-secret-0f6c";
 
-/// An easel whose port is bound but which is not serving yet, so a registry
-/// can be told where to send its notifications first.
+/// An easel whose port is bound but which is not serving yet, so that a
+/// registry can be configured to send its notifications there first.
 pub struct AppBuilder {
     listener: TcpListener,
     dir: TempDir,

@@ -49,7 +49,7 @@ fn config_yaml(storage: &Path, host: &str, notifications: Option<&Notifications>
 }
 
 impl DistributionRegistry {
-    /// Starts a registry and waits until it answers `GET /v2/`.
+    /// Starts a registry and waits until it responds to `GET /v2/`.
     pub async fn start(notifications: Option<&Notifications>) -> DistributionRegistry {
         let dir = tempfile::tempdir().expect("registry dir");
         let host = format!("127.0.0.1:{}", free_port());

@@ -43,7 +43,7 @@ fn write_blob(root: &Path, bytes: &[u8]) -> String {
     digest
 }
 
-/// A gzip'ed tarball holding one file of `payload` bytes.
+/// Builds a gzip'ed tarball containing one file of `payload` bytes; returns it and its diff id.
 fn layer_tarball(payload: &[u8]) -> (Vec<u8>, String) {
     let mut tar = tar::Builder::new(Vec::new());
     let mut header = tar::Header::new_gnu();
@@ -84,7 +84,7 @@ fn write_image(root: &Path, architecture: &str, payload: &[u8]) -> (BuiltImage, 
 }
 
 impl Layout {
-    /// Builds a single-arch image, such as `amd64`, whose layer holds `payload`.
+    /// Builds a single-arch image, such as `amd64`, whose layer contains `payload`.
     pub fn image(tag: &str, architecture: &str, payload: &[u8]) -> Layout {
         Self::build(tag, &[(architecture, payload)], false)
     }
