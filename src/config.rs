@@ -1,6 +1,7 @@
 //! The command line and environment: every setting is declared once, as a
 //! flag with an environment variable, its default and its meaning.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -110,7 +111,7 @@ const DEFAULT_MAX_IMAGE_SIZE_BYTES: u64 = 50 * 1024 * 1024 * 1024;
 
 /// The OCI registry behind the catalogue. Without `--registry`, references
 /// are recorded as given and never checked.
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct RegistryConfig {
     /// The OCI distribution registry to catalogue, such as `http://127.0.0.1:5000`.
     /// Registered references must name its host (or none), and register,
@@ -155,6 +156,23 @@ pub struct RegistryConfig {
         value_parser = parse_namespace_mapping
     )]
     pub namespaces: Vec<NamespaceMapping>,
+}
+
+impl fmt::Debug for RegistryConfig {
+    /// Shows whether each secret is set, never its value.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |secret: &Option<String>| secret.as_ref().map(|_| "<redacted>");
+        f.debug_struct("RegistryConfig")
+            .field("url", &self.url)
+            .field("username", &self.username)
+            .field("password", &redacted(&self.password))
+            .field("token", &redacted(&self.token))
+            .field("timeout", &self.timeout)
+            .field("max_image_size_bytes", &self.max_image_size_bytes)
+            .field("events_secret", &redacted(&self.events_secret))
+            .field("namespaces", &self.namespaces)
+            .finish()
+    }
 }
 
 impl Default for RegistryConfig {
@@ -216,6 +234,19 @@ mod tests {
         assert!(parse_namespace_mapping("team").is_err());
         assert!(parse_namespace_mapping("a/b=0123456789abcdef0123456789abcdef").is_err());
         assert!(parse_namespace_mapping("team=NOTAPROJECT").is_err());
+    }
+
+    #[test]
+    fn registry_config_debug_hides_secrets() {
+        let cli = Cli::parse_from([
+            "easel", "serve", "--registry", "http://127.0.0.1:5999", "--registry-token", "tok-123",
+            "--registry-events-secret", "sec-456",
+        ]);
+        let Command::Serve(config) = cli.command else { panic!("expected serve") };
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("tok-123"), "{debug}");
+        assert!(!debug.contains("sec-456"), "{debug}");
+        assert!(debug.contains("<redacted>"), "{debug}");
     }
 
     #[test]

@@ -53,3 +53,18 @@ async fn group_force_delete_removes_every_manifest() {
     assert_eq!(registry.manifest_status("team/notebook", &second.digest).await, 404);
     assert!(app.dedicated_images().await.is_empty());
 }
+
+#[tokio::test]
+async fn force_delete_keeps_public_manifest() {
+    let (registry, app) = registry_and_app().await;
+    let layout = Layout::image("v1", "amd64", &unique_payload());
+    layout.push(&registry.host, "team/notebook").await;
+    let body = json!({"swr_path": "team/notebook:v1", "visibility": "PUBLIC"});
+    let id = app.call(reqwest::Method::POST, "/images", Some(body)).await.body["id"].as_str().unwrap().to_owned();
+
+    let reply = app.call(reqwest::Method::DELETE, &format!("/images/{id}"), Some(json!({"is_force": true}))).await;
+
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["status"], "DELETED");
+    assert_eq!(registry.manifest_status("team/notebook", &layout.digest).await, 200);
+}

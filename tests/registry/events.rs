@@ -141,3 +141,30 @@ async fn events_without_secret_are_401() {
     assert_eq!(missing.status, 401);
     assert!(app.dedicated_images().await.is_empty());
 }
+
+#[tokio::test]
+async fn event_with_registry_down_is_503() {
+    let (mut registry, app) = notifying_registry().await;
+    let first = Layout::image("v1", "amd64", &unique_payload());
+    first.push(&registry.host, "team/notebook").await;
+    let before = app.wait_for_image("push", ends_with("/team/notebook:v1")).await;
+    let second = Layout::image("v1", "amd64", &unique_payload());
+    registry.stop();
+
+    let reply = app.post_events(Some(&bearer()), &push_event("team/notebook", "v1", &second.digest, &now())).await;
+
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert_eq!(reply.error_code(), "ModelArts.6699");
+    let images = app.dedicated_images().await;
+    assert_eq!(images, vec![before]);
+}
+
+#[tokio::test]
+async fn events_endpoint_is_off_without_secret() {
+    let (_registry, app) = crate::support::registry_and_app().await;
+    let envelope = push_event("team/notebook", "v1", "sha256:0000000000000000000000000000000000000000000000000000000000000000", &now());
+
+    let reply = app.post_events(Some(&bearer()), &envelope).await;
+
+    assert_eq!(reply.status, 404, "{}", reply.body);
+}
