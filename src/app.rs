@@ -84,7 +84,9 @@ fn registry_link(config: &RegistryConfig) -> anyhow::Result<Option<RegistryLink>
         return Ok(None);
     };
     let credentials = match (&config.username, &config.password, &config.token) {
-        (Some(username), Some(password), _) => Credentials::Basic { username: username.clone(), password: password.clone() },
+        (Some(username), Some(password), _) => {
+            Credentials::Basic { username: username.clone(), password: password.clone() }
+        }
         (_, _, Some(token)) => Credentials::Bearer(token.clone()),
         _ => Credentials::Anonymous,
     };
@@ -94,9 +96,15 @@ fn registry_link(config: &RegistryConfig) -> anyhow::Result<Option<RegistryLink>
             bail!("--registry-namespace maps '{}' twice (to {previous} and {})", mapping.namespace, mapping.project);
         }
     }
-    info!(registry.url = %endpoint, registry.timeout_ms = config.timeout.as_millis() as u64, registry.namespaces = namespaces.len(), "registry configured");
+    info!(
+        registry.url = %endpoint,
+        registry.timeout_ms = config.timeout.as_millis() as u64,
+        registry.namespaces = namespaces.len(),
+        "registry configured"
+    );
 
-    let registry = OciRegistry::new(endpoint, credentials, config.timeout).context("Failed to create the registry client")?;
+    let registry =
+        OciRegistry::new(endpoint, credentials, config.timeout).context("Failed to create the registry client")?;
     Ok(Some(RegistryLink {
         registry: Arc::new(registry),
         max_image_size_bytes: config.max_image_size_bytes,

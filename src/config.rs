@@ -132,17 +132,33 @@ pub struct RegistryConfig {
     pub token: Option<String>,
 
     /// How long one registry call may take, such as 10s; a slower registry gets 503.
-    #[arg(long = "registry-timeout", env = "EASEL_REGISTRY_TIMEOUT", value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    #[arg(
+        long = "registry-timeout",
+        env = "EASEL_REGISTRY_TIMEOUT",
+        value_name = "DURATION",
+        default_value = "10s",
+        value_parser = humantime::parse_duration
+    )]
     pub timeout: Duration,
 
     /// The largest image accepted at register, config plus layers in bytes (compressed).
-    #[arg(long = "max-image-size-bytes", env = "EASEL_MAX_IMAGE_SIZE_BYTES", value_name = "BYTES", default_value_t = DEFAULT_MAX_IMAGE_SIZE_BYTES)]
+    #[arg(
+        long = "max-image-size-bytes",
+        env = "EASEL_MAX_IMAGE_SIZE_BYTES",
+        value_name = "BYTES",
+        default_value_t = DEFAULT_MAX_IMAGE_SIZE_BYTES
+    )]
     pub max_image_size_bytes: u64,
 
     /// The shared secret the registry sends as `Authorization: Bearer SECRET`
     /// with its notifications to `POST /registry/events`. Without it that
     /// endpoint is off.
-    #[arg(long = "registry-events-secret", env = "EASEL_REGISTRY_EVENTS_SECRET", hide_env_values = true, value_name = "SECRET")]
+    #[arg(
+        long = "registry-events-secret",
+        env = "EASEL_REGISTRY_EVENTS_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
     pub events_secret: Option<String>,
 
     /// Maps a registry namespace to the project its pushes are registered

@@ -116,7 +116,13 @@ impl Catalogue {
     // NOTE: the time comparison assumes that the registry's clock and
     // easel's agree to within the time between two pushes of one tag. A
     // push that loses the comparison shows at the next sync.
-    async fn is_current(&self, link: &RegistryLink, reference: &Reference, image: &Image, push: &Push<'_>) -> Result<bool> {
+    async fn is_current(
+        &self,
+        link: &RegistryLink,
+        reference: &Reference,
+        image: &Image,
+        push: &Push<'_>,
+    ) -> Result<bool> {
         let tagged = link.registry.fetch_manifest(&reference.repository(), &reference.tag).await?;
         if tagged.is_some_and(|manifest| manifest.digest() == push.digest) {
             return Ok(true);

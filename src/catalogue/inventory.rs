@@ -44,7 +44,12 @@ impl Missing {
 impl Catalogue {
     /// Checks a reference to register: it must name the configured registry,
     /// exist there for `arch` and fit under the size limit.
-    pub(crate) async fn check_in_registry(&self, link: &RegistryLink, reference: &Reference, arch: Arch) -> Result<RegistryState> {
+    pub(crate) async fn check_in_registry(
+        &self,
+        link: &RegistryLink,
+        reference: &Reference,
+        arch: Arch,
+    ) -> Result<RegistryState> {
         check_host(link, reference)?;
 
         let state = match self.resolve(link, reference, Some(arch)).await? {
@@ -69,13 +74,19 @@ impl Catalogue {
     pub(crate) async fn read_back(&self, link: &RegistryLink, image: Image) -> Result<Image> {
         let reference = Reference::parse(&image.swr_path, &self.default_registry_host)?;
         if check_host(link, &reference).is_err() {
-            let message = format!("{} is not in the registry at {}, so it cannot be synced.", image.swr_path, link.registry.host());
+            let message = format!(
+                "{} is not in the registry at {}, so it cannot be synced.",
+                image.swr_path,
+                link.registry.host()
+            );
             return Ok(Image { status: ImageStatus::Error, status_message: message, ..image });
         }
 
         match self.resolve(link, &reference, Some(image.arch)).await? {
             Ok(state) => Ok(refreshed(image, &reference, state)),
-            Err(missing) => Ok(Image { status: ImageStatus::Error, status_message: missing.message().to_owned(), ..image }),
+            Err(missing) => {
+                Ok(Image { status: ImageStatus::Error, status_message: missing.message().to_owned(), ..image })
+            }
         }
     }
 
@@ -101,7 +112,11 @@ impl Catalogue {
                 let Some(image_arch) = image.arch() else {
                     return Ok(Err(unsupported_arch(reference, &image.architecture)));
                 };
-                return Ok(Ok(RegistryState { size: positive(image.size), arch: image_arch, digest: Some(image.digest) }));
+                return Ok(Ok(RegistryState {
+                    size: positive(image.size),
+                    arch: image_arch,
+                    digest: Some(image.digest),
+                }));
             }
             Manifest::Index(index) => index,
         };

@@ -155,7 +155,13 @@ impl Catalogue {
 
         let synced = self.read_back(link, image).await?;
         let updated = self.store.update_image_state(&synced, now_ms()).await?.ok_or_else(|| image_not_found(id))?;
-        info!(image.id = %updated.id, project.id = %caller, image.status = %updated.status, image.digest = ?updated.digest, "image synced");
+        info!(
+            image.id = %updated.id,
+            project.id = %caller,
+            image.status = %updated.status,
+            image.digest = ?updated.digest,
+            "image synced"
+        );
         Ok(updated)
     }
 

@@ -25,7 +25,8 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bo
     };
     check_secret(&headers, secret)?;
 
-    let bytes = to_bytes(body, state.body_limit_bytes).await.map_err(|_| Error::BodyTooLarge(state.body_limit_bytes))?;
+    let bytes =
+        to_bytes(body, state.body_limit_bytes).await.map_err(|_| Error::BodyTooLarge(state.body_limit_bytes))?;
     let envelope: Envelope = serde_json::from_slice(&bytes)
         .map_err(|err| Error::InvalidBody(format!("The body is not a registry event envelope: {err}.")))?;
 

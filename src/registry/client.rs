@@ -123,8 +123,9 @@ impl OciRegistry {
             .pull_blob(image, descriptor, &mut bytes)
             .await
             .map_err(|err| self.failure(err, &format!("read the image config {}", descriptor.digest)))?;
-        serde_json::from_slice(&bytes)
-            .map_err(|err| Error::field("swr_path", format!("the image config {} is not valid JSON: {err}", descriptor.digest)))
+        serde_json::from_slice(&bytes).map_err(|err| {
+            Error::field("swr_path", format!("the image config {} is not valid JSON: {err}", descriptor.digest))
+        })
     }
 
     // NOTE: credentials go straight on the DELETE request, so deletes fail
@@ -197,7 +198,10 @@ impl OciRegistry {
                 self.busy(action)
             }
             OciDistributionError::RegistryError { ref envelope, .. }
-                if envelope.errors.iter().any(|e| matches!(e.code, OciErrorCode::Unauthorized | OciErrorCode::Denied)) =>
+                if envelope
+                    .errors
+                    .iter()
+                    .any(|e| matches!(e.code, OciErrorCode::Unauthorized | OciErrorCode::Denied)) =>
             {
                 self.rejected_credentials(action)
             }

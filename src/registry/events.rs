@@ -90,10 +90,9 @@ impl Notification {
                 timestamp_ms: parse_timestamp_ms(&self.timestamp),
             }),
             // Manifest delete events from distribution 2.8 carry no media type.
-            "delete" if is_manifest || target.media_type.is_empty() => Some(ManifestEvent::Deleted {
-                repository: target.repository.clone(),
-                digest: target.digest.clone(),
-            }),
+            "delete" if is_manifest || target.media_type.is_empty() => {
+                Some(ManifestEvent::Deleted { repository: target.repository.clone(), digest: target.digest.clone() })
+            }
             _ => None,
         }
     }
@@ -146,7 +145,9 @@ mod tests {
 
     #[test]
     fn manifest_delete_is_an_event() {
-        let events = parse(r#"{"events": [{"action": "delete", "target": {"digest": "sha256:abc", "repository": "team/app"}}]}"#);
+        let events = parse(
+            r#"{"events": [{"action": "delete", "target": {"digest": "sha256:abc", "repository": "team/app"}}]}"#,
+        );
         let expected = ManifestEvent::Deleted { repository: "team/app".into(), digest: "sha256:abc".into() };
         assert_eq!(events, vec![Some(expected)]);
     }

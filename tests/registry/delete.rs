@@ -46,7 +46,8 @@ async fn group_force_delete_removes_every_manifest() {
     let groups = app.get("/images/group?name=notebook&name_fuzzy_match=false").await;
     let group_id = groups.body["data"][0]["id"].as_str().expect("group listed").to_owned();
 
-    let reply = app.call(reqwest::Method::DELETE, &format!("/images/group/{group_id}"), Some(json!({"is_force": true}))).await;
+    let reply =
+        app.call(reqwest::Method::DELETE, &format!("/images/group/{group_id}"), Some(json!({"is_force": true}))).await;
 
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(registry.manifest_status("team/notebook", &first.digest).await, 404);

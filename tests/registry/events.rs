@@ -85,7 +85,9 @@ async fn repeated_and_late_events_change_nothing() {
     let refreshed = app.wait_for_image("second push", |image| image["size"] == expected_size).await;
 
     let repeated = app.post_events(Some(&bearer()), &push_event("team/notebook", "v1", &second.digest, &now())).await;
-    let late = app.post_events(Some(&bearer()), &push_event("team/notebook", "v1", &first.digest, "2020-01-01T00:00:00Z")).await;
+    let late = app
+        .post_events(Some(&bearer()), &push_event("team/notebook", "v1", &first.digest, "2020-01-01T00:00:00Z"))
+        .await;
 
     assert_eq!(repeated.status, 200, "{}", repeated.body);
     assert_eq!(late.status, 200, "{}", late.body);
@@ -131,7 +133,12 @@ async fn unmapped_namespace_is_ignored() {
 #[tokio::test]
 async fn events_without_secret_are_401() {
     let (_registry, app) = notifying_registry().await;
-    let envelope = push_event("team/notebook", "v1", "sha256:0000000000000000000000000000000000000000000000000000000000000000", &now());
+    let envelope = push_event(
+        "team/notebook",
+        "v1",
+        "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+        &now(),
+    );
 
     let wrong = app.post_events(Some("Bearer not-the-secret"), &envelope).await;
     let missing = app.post_events(None, &envelope).await;
@@ -162,7 +169,12 @@ async fn event_with_registry_down_is_503() {
 #[tokio::test]
 async fn events_endpoint_is_off_without_secret() {
     let (_registry, app) = crate::support::registry_and_app().await;
-    let envelope = push_event("team/notebook", "v1", "sha256:0000000000000000000000000000000000000000000000000000000000000000", &now());
+    let envelope = push_event(
+        "team/notebook",
+        "v1",
+        "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+        &now(),
+    );
 
     let reply = app.post_events(Some(&bearer()), &envelope).await;
 

@@ -72,13 +72,8 @@ impl AppBuilder {
             panic!("expected the serve command");
         };
         let app = App::build(&config).await.expect("app builds");
-        let token = app
-            .state
-            .authenticator
-            .issue_token(&project, Duration::from_secs(3600))
-            .await
-            .expect("token issued")
-            .token;
+        let token =
+            app.state.authenticator.issue_token(&project, Duration::from_secs(3600)).await.expect("token issued").token;
         let address = format!("http://{}", self.listener.local_addr().unwrap());
         let router = app.router();
         let server = tokio::spawn(async move {

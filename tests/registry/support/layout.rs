@@ -114,7 +114,8 @@ impl Layout {
         }
 
         let (top_type, top_digest, top_len) = if as_index {
-            let index = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": INDEX_TYPE, "manifests": entries})).unwrap();
+            let index = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": INDEX_TYPE, "manifests": entries}))
+                .unwrap();
             (INDEX_TYPE, write_blob(root, &index), index.len())
         } else {
             let entry = &entries[0];
@@ -164,12 +165,7 @@ async fn skopeo(args: &[&str]) {
         .output()
         .await
         .expect("skopeo is missing: run scripts/install-deps");
-    assert!(
-        output.status.success(),
-        "skopeo {} failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "skopeo {} failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr));
 }
 
 /// Returns `len` bytes that gzip cannot shrink, so a layer's size is predictable.
