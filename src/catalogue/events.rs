@@ -73,6 +73,10 @@ impl Catalogue {
             if image.status == ImageStatus::Active && image.digest.as_deref() == Some(push.digest) {
                 return Ok(EventOutcome::Unchanged);
             }
+            // An image registered with `@digest` names fixed content, which a new push of its tag does not change.
+            if image.swr_path.contains('@') {
+                return Ok(EventOutcome::Unchanged);
+            }
         }
 
         // The manifest is read by the event's digest: distribution 2.8 sends
@@ -151,11 +155,12 @@ impl Catalogue {
         Ok(outcome)
     }
 
+    /// Finds the project's image of a tag, whether or not its `swr_path` pins a digest.
     async fn find_by_reference(&self, project: &ProjectId, reference: &Reference) -> Result<Option<Image>> {
-        let swr_path = reference.tag_reference();
+        let tag_reference = reference.to_string();
         let images = self
             .repository_images(project, WorkspaceId::default_workspace(), &reference.namespace, &reference.name)
             .await?;
-        Ok(images.into_iter().find(|image| image.swr_path == swr_path))
+        Ok(images.into_iter().find(|image| image.swr_path.split('@').next() == Some(tag_reference.as_str())))
     }
 }

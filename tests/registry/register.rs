@@ -106,3 +106,24 @@ async fn register_rejects_too_large_image() {
     assert!(rejected.error_msg().contains(&large.platform("amd64").size.to_string()), "{}", rejected.error_msg());
     assert!(rejected.error_msg().contains("4000"), "{}", rejected.error_msg());
 }
+
+#[tokio::test]
+async fn register_of_pinned_digest_reads_it() {
+    let (registry, app) = registry_and_app().await;
+    let first = Layout::image("v1", "amd64", &unique_payload());
+    let second = Layout::image("v1", "arm64", &incompressible(2000));
+    first.push(&registry.host, "team/notebook").await;
+    second.push(&registry.host, "team/notebook").await;
+    let pinned = format!("team/notebook:v1@{}", first.digest);
+
+    let reply = app.register(&pinned, None).await;
+    let synced = app.sync(reply.body["id"].as_str().unwrap_or_default()).await;
+
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["swr_path"], format!("{}/{pinned}", registry.host));
+    assert_eq!(reply.body["arch"], "X86_64");
+    assert_eq!(reply.body["size"], first.platform("amd64").size);
+    assert_eq!(synced.body["status"], "ACTIVE");
+    assert_eq!(synced.body["size"], first.platform("amd64").size);
+    assert_eq!(synced.body["status_message"], "");
+}
