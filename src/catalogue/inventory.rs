@@ -102,8 +102,7 @@ impl Catalogue {
         let target = reference.digest.as_deref().unwrap_or(&reference.tag);
         let Some(manifest) = link.registry.fetch_manifest(&repository, target).await? else {
             return Ok(Err(Missing::Manifest(format!(
-                "The registry at {} has no manifest for {reference}; push the image first.",
-                link.registry.host()
+                "The registry has no manifest for {reference}; push the image first."
             ))));
         };
 
