@@ -1,4 +1,4 @@
-//! How the catalogue consults the registry: resolving a reference to the
+//! The catalogue's use of the registry: resolving a reference to the
 //! manifest it names for one arch, and deleting manifests.
 
 use tracing::info;
@@ -13,7 +13,7 @@ use crate::registry::{oci_architecture, Manifest};
 const FIELD: &str = "swr_path";
 const PAGE_LIMIT: u32 = 1000;
 
-/// What the registry says about a reference: the fields an image takes from it.
+/// The registry's description of a reference: the fields an image takes from it.
 #[derive(Debug, Clone)]
 pub(crate) struct RegistryState {
     /// Compressed bytes, config plus layers.
@@ -23,7 +23,7 @@ pub(crate) struct RegistryState {
     pub digest: Option<String>,
 }
 
-/// Why a reference has no usable image in the registry.
+/// The reason a reference has no usable image in the registry.
 #[derive(Debug, Clone)]
 pub(crate) enum Missing {
     /// No manifest for the reference.
@@ -120,10 +120,10 @@ impl Catalogue {
             Manifest::Index(index) => index,
         };
 
-        let wanted = arch.or_else(|| {
+        let chosen = arch.or_else(|| {
             [Arch::X86_64, Arch::Aarch64].into_iter().find(|candidate| index.manifest_for(*candidate).is_some())
         });
-        let Some((wanted, child)) = wanted.and_then(|a| index.manifest_for(a).map(|d| (a, d.to_owned()))) else {
+        let Some((chosen, child)) = chosen.and_then(|a| index.manifest_for(a).map(|d| (a, d.to_owned()))) else {
             return Ok(Err(Missing::Unusable(format!(
                 "the image index of '{reference}' has no linux/{} manifest; it has {}",
                 arch.map_or("amd64 or arm64", oci_architecture),
@@ -133,16 +133,16 @@ impl Catalogue {
 
         match link.registry.fetch_manifest(&repository, &child).await? {
             Some(Manifest::Image(image)) => {
-                Ok(Ok(RegistryState { size: positive(image.size), arch: wanted, digest: Some(index.digest) }))
+                Ok(Ok(RegistryState { size: positive(image.size), arch: chosen, digest: Some(index.digest) }))
             }
             Some(Manifest::Index(_)) => Ok(Err(Missing::Unusable(format!(
                 "the image index of '{reference}' points at another index for {}; easel reads one level of index only",
-                oci_architecture(wanted)
+                oci_architecture(chosen)
             )))),
             None => Ok(Err(Missing::Manifest(format!(
                 "The registry at {} has the index of {reference} but not its {} manifest {child}.",
                 link.registry.host(),
-                oci_architecture(wanted)
+                oci_architecture(chosen)
             )))),
         }
     }
