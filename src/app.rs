@@ -19,6 +19,7 @@ use crate::clock::now_ms;
 use crate::config::{RegistryConfig, ServeConfig, StoreConfig};
 use crate::http::{router, AppState};
 use crate::registry::client::{Credentials, OciRegistry};
+use crate::storage::postgres::PostgresStore;
 use crate::storage::sqlite::SqliteStore;
 use crate::storage::Store;
 
@@ -27,12 +28,15 @@ const FIRST_TOKEN_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Opens the store named by the database URL and applies its migrations.
 pub async fn open_store(config: &StoreConfig) -> anyhow::Result<Arc<dyn Store>> {
-    if config.database_url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::open(&config.database_url).await?))
+    let url = &config.database_url;
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(PostgresStore::open(url).await?))
     } else {
         bail!(
-            "Unsupported database URL '{}': expected sqlite://PATH",
-            config.database_url.split('@').next_back().unwrap_or_default()
+            "Unsupported database URL '{}': expected sqlite://PATH or postgres://USER@HOST/DATABASE",
+            redact(url)
         )
     }
 }

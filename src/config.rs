@@ -62,7 +62,9 @@ pub enum TokenCommand {
 /// Where the catalogue and its keys are kept.
 #[derive(Debug, Clone, Args)]
 pub struct StoreConfig {
-    /// The database: `sqlite://PATH`. The file and its directory are created when missing.
+    /// The database: `sqlite://PATH`, whose file and directory are created when
+    /// missing, or `postgres://USER:PASSWORD@HOST:PORT/DATABASE` for an existing
+    /// PostgreSQL database that several replicas may share.
     #[arg(long = "database", env = "EASEL_DATABASE_URL", default_value = "sqlite://./easel-data/easel.db")]
     pub database_url: String,
 

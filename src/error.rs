@@ -130,14 +130,3 @@ impl Error {
         Error::InvalidField(format!("{field}: {problem}"))
     }
 }
-
-impl From<sqlx::Error> for Error {
-    fn from(err: sqlx::Error) -> Self {
-        match err {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                Error::Unavailable("The database is unreachable; nothing was changed. Retry later.".into())
-            }
-            other => Error::Internal(anyhow::Error::new(other).context("database query failed")),
-        }
-    }
-}

@@ -2,14 +2,20 @@
 //! Every change to an image updates its group row in the same transaction, so
 //! group listings read prepared rows and never aggregate images.
 
+pub mod postgres;
 pub mod rows;
 pub mod sqlite;
 
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use crate::catalogue::fields::ImageType;
 use crate::catalogue::model::{Group, GroupChanges, GroupQuery, Image, ImageQuery, Page};
-use crate::error::Result;
+use crate::error::{Error, Result};
+
+/// The scope and workspace under which built-in images and groups are stored.
+const BUILT_IN_SCOPE: &str = "";
+const BUILT_IN_WORKSPACE: &str = "0";
 
 /// An access key as stored: the secret key encrypted under the master key.
 #[derive(Debug, Clone)]
@@ -99,4 +105,70 @@ pub trait Store: Send + Sync + 'static {
     /// changed ones in place and deletes those no longer listed. Loading the
     /// same presets twice changes nothing.
     async fn sync_presets(&self, presets: &[Image], now: i64) -> Result<PresetLoad>;
+}
+
+/// Returns the scope an image is stored under: its project, or the built-in scope.
+fn scope_of(image: &Image) -> &str {
+    image.project_id.as_deref().unwrap_or(BUILT_IN_SCOPE)
+}
+
+/// The scopes a listing reads: the caller's own (in one workspace) and the built-in one.
+fn scopes(project: &str, workspace: &str, only: Option<ImageType>) -> Vec<(String, String)> {
+    let mut scopes = Vec::with_capacity(2);
+    if only != Some(ImageType::BuildIn) {
+        scopes.push((project.to_owned(), workspace.to_owned()));
+    }
+    if only != Some(ImageType::Dedicated) {
+        scopes.push((BUILT_IN_SCOPE.to_owned(), BUILT_IN_WORKSPACE.to_owned()));
+    }
+    scopes
+}
+
+/// Maps every database error of both backends to the contract's errors, so
+/// that a lost database reads the same whichever backend is behind it.
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Self {
+        if is_connection_error(&err) {
+            Error::Unavailable("The database is unreachable; nothing was changed. Retry later.".into())
+        } else {
+            Error::Internal(anyhow::Error::new(err).context("database query failed"))
+        }
+    }
+}
+
+/// Tells whether an error means the database could not be reached or
+/// dropped the connection, rather than that a statement failed.
+fn is_connection_error(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| is_connection_sqlstate(&code)),
+        _ => false,
+    }
+}
+
+/// PostgreSQL's SQLSTATE codes for a lost or refused connection: class 08
+/// (connection exception), 57P01 (admin shutdown), 57P02 (crash shutdown)
+/// and 57P03 (cannot connect now, as while the server starts or stops).
+fn is_connection_sqlstate(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+}
+
+/// Tells whether an error is a unique-constraint violation.
+fn is_unique_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error().is_some_and(|db| db.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_connection_sqlstate;
+
+    #[test]
+    fn connection_sqlstates_are_recognised() {
+        for code in ["08000", "08006", "08001", "57P01", "57P02", "57P03"] {
+            assert!(is_connection_sqlstate(code), "{code} should mean a lost connection");
+        }
+        for code in ["23505", "40001", "42P01", "57014"] {
+            assert!(!is_connection_sqlstate(code), "{code} should not mean a lost connection");
+        }
+    }
 }

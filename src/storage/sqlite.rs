@@ -12,15 +12,13 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
-use crate::catalogue::fields::ImageType;
 use crate::catalogue::model::{Group, GroupChanges, GroupQuery, Image, ImageQuery, NameFilter, Page, PageRequest};
 use crate::error::{Error, Result};
 use crate::storage::rows::{join_wire, tag_reference, tags_json, GroupRow, ImageRow, GROUP_COLUMNS, IMAGE_COLUMNS};
-use crate::storage::{DeletedGroup, PresetLoad, Store, StoredAccessKey, StoredToken};
+use crate::storage::{
+    is_unique_violation, scope_of, scopes, DeletedGroup, PresetLoad, Store, StoredAccessKey, StoredToken, BUILT_IN_SCOPE,
+};
 
-/// The scope and workspace under which built-in images and groups are stored.
-const BUILT_IN_SCOPE: &str = "";
-const BUILT_IN_WORKSPACE: &str = "0";
 const READ_CONNECTIONS: u32 = 4;
 
 /// The catalogue in one SQLite database file.
@@ -69,14 +67,6 @@ impl SqliteStore {
 
         Ok(SqliteStore { reader, writer })
     }
-}
-
-fn is_unique_violation(err: &sqlx::Error) -> bool {
-    err.as_database_error().is_some_and(|db| db.is_unique_violation())
-}
-
-fn scope_of(image: &Image) -> &str {
-    image.project_id.as_deref().unwrap_or(BUILT_IN_SCOPE)
 }
 
 /// Attaches a new image to its group, creating the group on its first image.
@@ -224,18 +214,6 @@ fn push_optional_eq(builder: &mut QueryBuilder<'_, Sqlite>, column: &str, value:
     if let Some(value) = value {
         builder.push(format!(" AND {column} = ")).push_bind(value.to_owned());
     }
-}
-
-/// The scopes a listing reads: the caller's own (in one workspace) and the built-in one.
-fn scopes(project: &str, workspace: &str, only: Option<ImageType>) -> Vec<(String, String)> {
-    let mut scopes = Vec::with_capacity(2);
-    if only != Some(ImageType::BuildIn) {
-        scopes.push((project.to_owned(), workspace.to_owned()));
-    }
-    if only != Some(ImageType::Dedicated) {
-        scopes.push((BUILT_IN_SCOPE.to_owned(), BUILT_IN_WORKSPACE.to_owned()));
-    }
-    scopes
 }
 
 fn push_group_arm(builder: &mut QueryBuilder<'_, Sqlite>, select: &str, scope: &(String, String), query: &GroupQuery) {
