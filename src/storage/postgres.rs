@@ -2,8 +2,8 @@
 //! behaves exactly as the SQLite backend: same rows, order, paging, counts
 //! and errors. Writes run at READ COMMITTED and lock the group row before
 //! touching its images, so concurrent changes to one group queue on that
-//! row and never deadlock; listings read one REPEATABLE READ snapshot, so a
-//! page and its total agree.
+//! row instead of deadlocking. Listings read one REPEATABLE READ snapshot,
+//! so a page and its total agree.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -22,7 +22,7 @@ use crate::storage::{
     is_unique_violation, scope_of, scopes, DeletedGroup, PresetLoad, Store, StoredAccessKey, StoredToken, BUILT_IN_SCOPE,
 };
 
-/// The most connections one replica opens.
+/// The maximum number of connections one replica opens.
 const MAX_CONNECTIONS: u32 = 10;
 
 /// How long a request waits for a connection before it gets `503`. Short,
@@ -42,9 +42,9 @@ impl PostgresStore {
     pub async fn open(url: &str) -> anyhow::Result<Self> {
         let options = PgConnectOptions::from_str(url).context("Failed to parse the PostgreSQL database URL")?;
 
-        // sqlx's migrator holds a PostgreSQL advisory lock while it checks and
-        // applies migrations, so replicas starting at once apply each one
-        // exactly once. It runs on a connection of its own, closed afterwards,
+        // sqlx 0.8's migrator holds a PostgreSQL advisory lock while it checks
+        // and applies migrations, so replicas starting at once apply each one
+        // once. It runs on a connection of its own, closed afterwards,
         // so the session lock cannot outlive a failed run inside the pool.
         let mut migrator = PgConnection::connect_with(&options)
             .await
@@ -78,7 +78,7 @@ fn describe(options: &PgConnectOptions) -> String {
     )
 }
 
-/// Starts a read-only transaction that sees one snapshot for all its statements.
+/// Starts a read-only transaction whose statements all read one snapshot.
 async fn begin_snapshot(pool: &PgPool) -> Result<sqlx::Transaction<'static, Postgres>> {
     let mut tx = pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -144,8 +144,8 @@ async fn attach_to_group(conn: &mut PgConnection, image: &Image) -> Result<Uuid>
 
 /// Recomputes a group's summary after one of its images left or changed:
 /// the count drops by `removed`, and the earliest time and newest description
-/// come from the images that remain. The caller holds the group's lock, so
-/// this statement's snapshot sees every committed change to the group.
+/// come from the images that remain. The caller has locked the group, so
+/// this statement's snapshot includes every committed change to the group.
 async fn refresh_group(conn: &mut PgConnection, group_id: Uuid, removed: i64, now: i64) -> Result<()> {
     sqlx::query(
         "UPDATE image_groups SET \

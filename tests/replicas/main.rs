@@ -1,6 +1,6 @@
 //! Several easel processes on one PostgreSQL database, driven over HTTP as
 //! clients would: replicas changing the same groups at once keep every
-//! count right, and a replica that loses its database answers 503 and
+//! count right, and a replica that loses its database returns 503 and
 //! recovers by itself once the database is back.
 
 #[path = "../support/postgres.rs"]
@@ -24,7 +24,7 @@ struct Service {
 }
 
 impl Service {
-    /// Starts the built binary on a free port and waits until `/health` answers.
+    /// Starts the built binary on a free port and waits until `/health` returns 200.
     async fn start(database_url: &str, dir: &Path, name: &str) -> Service {
         let port = pg::free_port();
         let log = dir.join(format!("{name}.log"));
@@ -133,8 +133,8 @@ async fn group_id(api: &Api, name: &str) -> Option<String> {
     body["data"].as_array()?.iter().find(|g| g["name"] == name)?["id"].as_str().map(str::to_owned)
 }
 
-/// One client's share of the hammering: registers references in four
-/// shared groups, deletes images it registered, and every 25th request
+/// Sends one client's share of the concurrent requests: registers references
+/// in four shared groups, deletes images it registered, and every 25th request
 /// deletes a whole group. Returns how many registrations succeeded.
 async fn hammer(api: Api, worker: usize, requests: usize) -> usize {
     let mut registered: Vec<String> = Vec::new();
@@ -169,7 +169,7 @@ async fn hammer(api: Api, worker: usize, requests: usize) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn replicas_keep_group_counts_under_concurrent_changes() {
+async fn concurrent_replicas_keep_group_counts() {
     let dir = tempfile::tempdir().unwrap();
     let url = pg::shared_cluster().create_database().await;
     // Both replicas start at once on an empty database: migrations and presets must not collide.

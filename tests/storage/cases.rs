@@ -1,5 +1,5 @@
 //! The storage cases. Each takes a fresh backend and drives it only through
-//! the `Store` trait, so both backends must give the same answers.
+//! the `Store` trait, so both backends must return the same results.
 
 use std::collections::HashMap;
 
@@ -22,7 +22,7 @@ fn project(n: u8) -> ProjectId {
     ProjectId::parse(&format!("{n:032x}")).unwrap()
 }
 
-/// A dedicated image of `project` in the default workspace, created at `at`.
+/// Builds a dedicated image of `project` in the default workspace, created at `at`.
 fn image(project: &ProjectId, namespace: &str, name: &str, tag: &str, at: i64) -> Image {
     Image {
         id: Uuid::new_v4(),
@@ -166,7 +166,7 @@ pub async fn delete_image_recomputes_group(backend: Backend) {
     assert!(store.find_group(old.group_id).await.unwrap().is_none(), "an empty group is not found");
 }
 
-pub async fn delete_group_hides_group_until_next_register(backend: Backend) {
+pub async fn deleted_group_reappears_on_register(backend: Backend) {
     let store = backend.store.as_ref();
     let owner = project(1);
     let a = insert(store, image(&owner, "team", "torch", "1", 100)).await;
@@ -205,7 +205,7 @@ pub async fn duplicate_reference_is_rejected(backend: Backend) {
     insert(store, image(&project(2), "team", "torch", "1", 300)).await;
 }
 
-pub async fn reference_can_be_registered_again_after_delete(backend: Backend) {
+pub async fn deleted_reference_can_be_registered_again(backend: Backend) {
     let store = backend.store.as_ref();
     let owner = project(1);
     let first = insert(store, image(&owner, "team", "torch", "1", 100)).await;

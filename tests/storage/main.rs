@@ -62,9 +62,9 @@ for_each_backend!(
     access_keys_and_tokens_round_trip,
     register_creates_group_and_counts_versions,
     delete_image_recomputes_group,
-    delete_group_hides_group_until_next_register,
+    deleted_group_reappears_on_register,
     duplicate_reference_is_rejected,
-    reference_can_be_registered_again_after_delete,
+    deleted_reference_can_be_registered_again,
     concurrent_registers_leave_one_image,
     concurrent_register_and_delete_keep_counts,
     listing_is_isolated_by_project_and_workspace,
@@ -91,8 +91,8 @@ mod postgres_only {
         let url = backend.postgres_url.clone().unwrap();
         let mut conn = PgConnection::connect(&url).await.unwrap();
 
-        // A catalogue large enough that an index pays off: one group with
-        // 20,000 images of varied names, and another 20,000 groups.
+        // A catalogue large enough that an index pays off: 20,000 groups,
+        // and 20,000 images of varied names in one of them.
         let seed = r"
             INSERT INTO image_groups (id, scope, workspace_id, type, namespace, name, version_count, create_at, update_at)
                 SELECT 'g' || n, 'p', '0', 'DEDICATED', 'team', 'name' || md5(n::text), 1, 0, 0

@@ -22,13 +22,13 @@ pub struct PgCluster {
     port: u16,
     as_postgres_user: bool,
     /// A shell that waits for its standard input to close, then stops the
-    /// server and removes `root`. The test process holds the other end of the
+    /// server and removes `root`. The test process keeps the other end of the
     /// pipe, so the cluster goes away even when a test panics or the process
     /// is killed.
     reaper: Mutex<Option<Child>>,
 }
 
-/// The cluster that all tests of one test binary share; it stops when the binary exits.
+/// Returns the cluster that all tests of one test binary share. It stops when the binary exits.
 pub fn shared_cluster() -> &'static PgCluster {
     static SHARED: OnceLock<PgCluster> = OnceLock::new();
     SHARED.get_or_init(PgCluster::start)
