@@ -52,6 +52,10 @@ CREATE UNIQUE INDEX image_groups_key ON image_groups (scope, workspace_id, names
 CREATE INDEX image_groups_listing ON image_groups (scope, workspace_id, update_at DESC, namespace, name, id)
     WHERE version_count > 0;
 
+-- Serves the namespace filter in the default order.
+CREATE INDEX image_groups_by_namespace ON image_groups (scope, workspace_id, namespace, update_at DESC, name, id)
+    WHERE version_count > 0;
+
 -- Serves the exact name filter.
 CREATE INDEX image_groups_by_name ON image_groups (scope, workspace_id, name)
     WHERE version_count > 0;

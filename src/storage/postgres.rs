@@ -116,14 +116,18 @@ async fn lock_group_of(conn: &mut PgConnection, image_id: Uuid) -> Result<Option
 }
 
 /// Attaches a new image to its group, creating the group on its first image.
-/// Returns the group id. The upsert locks the group row.
+/// The group takes the new image's description and, when it names one, its
+/// SWR instance. Returns the group id. The upsert locks the group row.
 async fn attach_to_group(conn: &mut PgConnection, image: &Image) -> Result<Uuid> {
     let id: String = sqlx::query_scalar(
-        "INSERT INTO image_groups (id, scope, workspace_id, type, namespace, name, description, version_count, create_at, update_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) \
+        "INSERT INTO image_groups (id, scope, workspace_id, type, namespace, name, description, swr_instance_id, \
+           version_count, create_at, update_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $9, 1, $8, $8) \
          ON CONFLICT (scope, workspace_id, namespace, name) DO UPDATE SET \
            version_count = image_groups.version_count + 1, \
            description = excluded.description, \
+           swr_instance_id = CASE WHEN excluded.swr_instance_id <> '' THEN excluded.swr_instance_id \
+                                  ELSE image_groups.swr_instance_id END, \
            create_at = CASE WHEN image_groups.version_count = 0 THEN excluded.create_at \
                             ELSE LEAST(image_groups.create_at, excluded.create_at) END, \
            update_at = GREATEST(image_groups.update_at, excluded.update_at) \
@@ -137,6 +141,7 @@ async fn attach_to_group(conn: &mut PgConnection, image: &Image) -> Result<Uuid>
     .bind(&image.name)
     .bind(&image.description)
     .bind(image.create_at)
+    .bind(image.swr_instance_id.as_deref().unwrap_or_default())
     .fetch_one(&mut *conn)
     .await?;
     parse_group_id(&id)
@@ -444,7 +449,7 @@ impl Store for PostgresStore {
             page.push(format!("{} {direction}, ", key.column()));
         }
         if query.sort_keys.is_empty() {
-            page.push("update_at DESC, ");
+            page.push(format!("update_at {direction}, "));
         }
         page.push("id ASC");
         push_page(&mut page, query.page);

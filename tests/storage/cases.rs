@@ -397,6 +397,43 @@ pub async fn images_default_order_is_newest_first_then_id(backend: Backend) {
     assert_eq!(listed, expected.iter().map(|e| e.1).collect::<Vec<_>>());
 }
 
+pub async fn images_default_order_follows_sort_dir(backend: Backend) {
+    let store = backend.store.as_ref();
+    let owner = project(1);
+    let mut expected = Vec::new();
+    for (name, at) in [("a", 300), ("b", 100), ("c", 300), ("d", 200)] {
+        expected.push((at, insert(store, image(&owner, "team", name, "1", at)).await.id));
+    }
+    // update_at ascending, then id ascending.
+    expected.sort();
+
+    let mut query = images_of(&owner);
+    query.sort_dir = SortDir::Asc;
+    let listed: Vec<Uuid> = store.list_images(&query).await.unwrap().items.iter().map(|i| i.id).collect();
+    assert_eq!(listed, expected.iter().map(|e| e.1).collect::<Vec<_>>());
+}
+
+pub async fn group_keeps_latest_named_swr_instance(backend: Backend) {
+    let store = backend.store.as_ref();
+    let owner = project(1);
+    let mut on_a = image(&owner, "team", "torch", "1", 100);
+    on_a.swr_instance_id = Some("instance-a".into());
+    let first = insert(store, on_a).await;
+    insert(store, image(&owner, "team", "torch", "2", 200)).await;
+    assert_eq!(group(store, first.group_id).await.swr_instance_id, "instance-a", "an image without one keeps it");
+
+    let mut on_b = image(&owner, "team", "torch", "3", 300);
+    on_b.swr_instance_id = Some("instance-b".into());
+    insert(store, on_b).await;
+    assert_eq!(group(store, first.group_id).await.swr_instance_id, "instance-b");
+
+    let mut query = groups_of(&owner);
+    query.swr_instance_id = Some("instance-b".into());
+    assert_eq!(group_names(store, &query).await, vec!["torch"]);
+    query.swr_instance_id = Some("instance-a".into());
+    assert!(group_names(store, &query).await.is_empty());
+}
+
 pub async fn images_sort_by_name_in_byte_order(backend: Backend) {
     let store = backend.store.as_ref();
     let owner = project(1);
