@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::Context;
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
-use sqlx::{Connection, Postgres, QueryBuilder};
+use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::catalogue::model::{Group, GroupChanges, GroupQuery, Image, ImageQuery, NameFilter, Page, PageRequest};
@@ -46,14 +46,14 @@ impl PostgresStore {
         // and applies migrations, so replicas starting at once apply each one
         // once. It runs on a connection of its own, closed afterwards,
         // so the session lock cannot outlive a failed run inside the pool.
-        let mut migrator = PgConnection::connect_with(&options)
+        let migration_pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
             .await
             .with_context(|| format!("Failed to connect to PostgreSQL at {}", describe(&options)))?;
-        sqlx::migrate!("./migrations/postgres")
-            .run(&mut migrator)
-            .await
-            .context("Failed to apply the PostgreSQL migrations")?;
-        migrator.close().await.context("Failed to close the migration connection")?;
+        let migrated = sqlx::migrate!("./migrations/postgres").run(&migration_pool).await;
+        migration_pool.close().await;
+        migrated.context("Failed to apply the PostgreSQL migrations")?;
 
         // Idle connections are tested before use (sqlx's default), so a pool
         // that outlived a database restart replaces its dead connections

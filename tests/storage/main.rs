@@ -85,7 +85,41 @@ for_each_backend!(
 
 /// Cases that only make sense on PostgreSQL.
 mod postgres_only {
+    use easel::catalogue::presets::{parse_presets, BUNDLED_PRESETS};
+    use easel::storage::postgres::PostgresStore;
+    use easel::storage::{PresetLoad, Store};
     use sqlx::{Connection, Executor, PgConnection, Row};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_starts_load_presets_once() {
+        let url = crate::pg::shared_cluster().create_database().await;
+        let presets = parse_presets(BUNDLED_PRESETS, "bundled", "registry.test:5000", 1).unwrap();
+
+        // Four replicas start at once on an empty database: each migrates, then loads the presets.
+        let starts: Vec<_> = (0..4)
+            .map(|_| {
+                let url = url.clone();
+                let presets = presets.clone();
+                tokio::spawn(async move {
+                    let store = PostgresStore::open(&url).await.expect("failed to open PostgreSQL");
+                    store.sync_presets(&presets, 1).await.expect("failed to load the presets")
+                })
+            })
+            .collect();
+        let mut loads = Vec::new();
+        for start in starts {
+            loads.push(start.await.unwrap());
+        }
+
+        let full = PresetLoad { inserted: presets.len() as u64, updated: 0, removed: 0 };
+        assert_eq!(loads.iter().filter(|load| **load == full).count(), 1, "one start inserts the presets: {loads:?}");
+        assert_eq!(loads.iter().filter(|load| **load == PresetLoad::default()).count(), 3, "{loads:?}");
+
+        let mut conn = PgConnection::connect(&url).await.unwrap();
+        let migrations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&mut conn).await.unwrap();
+        let expected = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres")).unwrap().count();
+        assert_eq!(migrations, expected as i64, "each migration is recorded once");
+    }
 
     #[tokio::test]
     async fn fuzzy_name_search_uses_trigram_index() {
