@@ -3,6 +3,7 @@
 //! sends signed requests to it the way the official SDKs sign them.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -125,7 +126,7 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
     let config = ServeConfig {
         listen: "127.0.0.1:0".parse().expect("a valid loopback address"),
         store: StoreConfig {
-            database_url: format!("sqlite://{}/easel.db", data_dir.path().display()),
+            database_url: database_url(data_dir.path()).await,
             master_key_file: data_dir.path().join("master.key"),
         },
         presets: None,
@@ -148,6 +149,25 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
         .build()
         .expect("the HTTP client builds");
     TestApp { address, project, other_project, state: app.state, client, data_dir }
+}
+
+/// Returns the database of the app whose data directory is `data_dir`: a
+/// SQLite file in it, or with `EASEL_TEST_BACKEND=postgres` a PostgreSQL
+/// database whose URL the directory records, so a restarted app finds it.
+async fn database_url(data_dir: &Path) -> String {
+    match std::env::var("EASEL_TEST_BACKEND").as_deref() {
+        Ok("postgres") => {
+            let recorded = data_dir.join("postgres-url");
+            if let Ok(url) = std::fs::read_to_string(&recorded) {
+                return url;
+            }
+            let url = crate::pg::shared_cluster().create_database().await;
+            std::fs::write(&recorded, &url).expect("the data directory is writable");
+            url
+        }
+        Ok("sqlite") | Err(_) => format!("sqlite://{}/easel.db", data_dir.display()),
+        Ok(other) => panic!("EASEL_TEST_BACKEND is {other:?}; expected sqlite or postgres"),
+    }
 }
 
 async fn create_project(state: &AppState) -> Project {
