@@ -30,6 +30,10 @@ const MAX_CONNECTIONS: u32 = 10;
 /// client should hear so quickly rather than hang.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// How long a starting process waits for the database before it gives up.
+/// Replicas often start together with their database, so this is generous.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The catalogue in a PostgreSQL database.
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
@@ -48,6 +52,7 @@ impl PostgresStore {
         // so the session lock cannot outlive a failed run inside the pool.
         let migration_pool = PgPoolOptions::new()
             .max_connections(1)
+            .acquire_timeout(STARTUP_TIMEOUT)
             .connect_with(options.clone())
             .await
             .with_context(|| format!("Failed to connect to PostgreSQL at {}", describe(&options)))?;
