@@ -1,6 +1,7 @@
-//! The test harness: `spawn_app()` starts easel on a fresh SQLite database and
-//! a free loopback port, with two projects that each hold an access key, and
-//! sends signed requests to it the way the official SDKs sign them.
+//! The test harness: `spawn_app()` starts easel on a fresh database (SQLite,
+//! or PostgreSQL with `EASEL_TEST_BACKEND=postgres`) and a free loopback
+//! port, with two projects that each hold an access key, and sends signed
+//! requests to it the way the official SDKs sign them.
 
 use std::net::SocketAddr;
 use std::path::Path;
