@@ -160,7 +160,19 @@ fn is_unique_violation(err: &sqlx::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_connection_sqlstate;
+    use super::{is_connection_error, is_connection_sqlstate};
+    use crate::error::Error;
+
+    #[test]
+    fn lost_connections_become_unavailable() {
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        for err in [sqlx::Error::Io(refused), sqlx::Error::PoolTimedOut, sqlx::Error::PoolClosed] {
+            assert!(is_connection_error(&err), "{err:?} should mean a lost connection");
+            assert_eq!(Error::from(err).code(), "ModelArts.6699");
+        }
+        let other = Error::from(sqlx::Error::RowNotFound);
+        assert_eq!(other.code(), "ModelArts.0010");
+    }
 
     #[test]
     fn connection_sqlstates_are_recognised() {
