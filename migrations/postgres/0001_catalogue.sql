@@ -95,12 +95,14 @@ CREATE TABLE images (
     size BIGINT NOT NULL,
     create_at BIGINT NOT NULL,
     update_at BIGINT NOT NULL,
-    deleted BOOLEAN NOT NULL DEFAULT FALSE
+    deleted BOOLEAN NOT NULL DEFAULT FALSE,
+    -- swr_path without its @digest, if any.
+    tag_reference TEXT NOT NULL
 );
 
--- A project registers a reference at most once; concurrent registrations of
--- the same reference meet here and exactly one wins.
-CREATE UNIQUE INDEX images_reference ON images (project_id, swr_path) WHERE NOT deleted;
+-- A project registers a tag at most once, pinned to a digest or not;
+-- concurrent registrations of the same tag meet here and exactly one wins.
+CREATE UNIQUE INDEX images_reference ON images (project_id, tag_reference) WHERE NOT deleted;
 
 -- Serves the default image order (update_at descending, then id) for one scope.
 CREATE INDEX images_listing ON images (project_id, workspace_id, update_at DESC, id) WHERE NOT deleted;

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::catalogue::model::{Group, GroupChanges, GroupQuery, Image, ImageQuery, NameFilter, Page, PageRequest};
 use crate::error::{Error, Result};
-use crate::storage::rows::{join_wire, tags_json, GroupRow, ImageRow, GROUP_COLUMNS, IMAGE_COLUMNS};
+use crate::storage::rows::{join_wire, tag_reference, tags_json, GroupRow, ImageRow, GROUP_COLUMNS, IMAGE_COLUMNS};
 use crate::storage::{
     is_unique_violation, scope_of, scopes, DeletedGroup, PresetLoad, Store, StoredAccessKey, StoredToken, BUILT_IN_SCOPE,
 };
@@ -178,9 +178,10 @@ async fn insert_image_row(conn: &mut PgConnection, image: &Image) -> std::result
     sqlx::query(
         "INSERT INTO images (id, project_id, workspace_id, group_id, type, swr_path, namespace, name, tag, digest, \
            arch, description, origin, resource_categories, service_type, dev_services, visibility, status, \
-           status_message, flavor_type, swr_instance_id, show_name, show_tag, tags, read_me, size, create_at, update_at) \
+           status_message, flavor_type, swr_instance_id, show_name, show_tag, tags, read_me, size, create_at, update_at, \
+           tag_reference) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
-           $23, $24, $25, $26, $27, $28)",
+           $23, $24, $25, $26, $27, $28, $29)",
     )
     .bind(image.id.to_string())
     .bind(scope_of(image))
@@ -210,6 +211,7 @@ async fn insert_image_row(conn: &mut PgConnection, image: &Image) -> std::result
     .bind(image.size)
     .bind(image.create_at)
     .bind(image.update_at)
+    .bind(tag_reference(&image.swr_path))
     .execute(&mut *conn)
     .await
     .map(|_| ())
@@ -349,7 +351,8 @@ async fn replace_preset(conn: &mut PgConnection, preset: &Image, now: i64) -> Re
     lock_group(conn, preset.group_id).await?;
     sqlx::query(
         "UPDATE images SET swr_path = $2, tag = $3, arch = $4, description = $5, resource_categories = $6, \
-           service_type = $7, dev_services = $8, show_name = $9, show_tag = $10, update_at = $11 WHERE id = $1",
+           service_type = $7, dev_services = $8, show_name = $9, show_tag = $10, update_at = $11, tag_reference = $12 \
+         WHERE id = $1",
     )
     .bind(preset.id.to_string())
     .bind(&preset.swr_path)
@@ -362,6 +365,7 @@ async fn replace_preset(conn: &mut PgConnection, preset: &Image, now: i64) -> Re
     .bind(&preset.show_name)
     .bind(&preset.show_tag)
     .bind(now)
+    .bind(tag_reference(&preset.swr_path))
     .execute(&mut *conn)
     .await?;
     refresh_group(conn, preset.group_id, 0, now).await

@@ -201,6 +201,13 @@ pub async fn duplicate_reference_is_rejected(backend: Backend) {
     assert_eq!(err.code(), "ModelArts.6737");
     assert_eq!(group(store, first.group_id).await.version_count, 1, "the failed insert left the count alone");
 
+    // The same tag pinned to a digest is still the same tag.
+    let mut pinned = image(&owner, "team", "torch", "1", 250);
+    pinned.swr_path = format!("{HOST}/team/torch:1@sha256:{}", "0".repeat(64));
+    pinned.digest = Some(format!("sha256:{}", "0".repeat(64)));
+    let err = store.insert_image(&pinned).await.unwrap_err();
+    assert!(matches!(err, Error::DuplicateTag { .. }), "{err:?}");
+
     // Another project may register the same reference.
     insert(store, image(&project(2), "team", "torch", "1", 300)).await;
 }

@@ -135,9 +135,9 @@ mod postgres_only {
                 FROM generate_series(1, 20000) AS n;
             INSERT INTO images (id, project_id, workspace_id, group_id, type, swr_path, namespace, name, tag, arch,
                     description, origin, resource_categories, service_type, dev_services, visibility, status,
-                    status_message, tags, size, create_at, update_at)
+                    status_message, tags, size, create_at, update_at, tag_reference)
                 SELECT 'i' || n, 'p', '0', 'g1', 'DEDICATED', 'h/team/x:' || n, 'team', 'name' || md5(n::text), 't',
-                    'X86_64', '', 'CUSTOMIZE', '', 'UNKNOWN', '', 'PRIVATE', 'ACTIVE', '', '[]', 0, n, n
+                    'X86_64', '', 'CUSTOMIZE', '', 'UNKNOWN', '', 'PRIVATE', 'ACTIVE', '', '[]', 0, n, n, 'h/team/x:' || n
                 FROM generate_series(1, 20000) AS n;
         ";
         conn.execute(seed).await.unwrap();
