@@ -28,6 +28,8 @@ const MAX_CONNECTIONS: u32 = 10;
 /// How long a request waits for a connection before it gets `503`. Short,
 /// because while the database is down every connection attempt fails and a
 /// client should hear so quickly rather than hang.
+/// NOTE: this bounds waiting for a connection, not a query already sent. A
+/// partition that drops packets holds such a query until TCP gives up.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// How long a starting process waits for the database before it gives up.
