@@ -19,9 +19,11 @@ use crate::clock::now_ms;
 use crate::config::{RegistryConfig, ServeConfig, StoreConfig};
 use crate::http::{router, AppState};
 use crate::registry::client::{Credentials, OciRegistry};
+use crate::storage::metered::MeteredStore;
 use crate::storage::postgres::PostgresStore;
 use crate::storage::sqlite::SqliteStore;
 use crate::storage::Store;
+use crate::telemetry;
 
 /// How long the token printed on first start stays valid.
 const FIRST_TOKEN_TTL: Duration = Duration::from_secs(24 * 60 * 60);
@@ -49,21 +51,25 @@ async fn open_authenticator(config: &StoreConfig, store: Arc<dyn Store>) -> anyh
 /// Everything a running service holds.
 pub struct App {
     pub state: AppState,
+    store: Arc<dyn Store>,
 }
 
 impl App {
     /// Opens the store, loads the presets and builds the shared state.
     pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
-        let store = open_store(&config.store).await?;
+        // Installed first, so the store calls of the start-up are counted too.
+        telemetry::prometheus();
+        let store: Arc<dyn Store> = Arc::new(MeteredStore::new(open_store(&config.store).await?));
         let authenticator = open_authenticator(&config.store, store.clone()).await?;
         let default_registry_host = config.implied_registry_host();
         load_presets(store.as_ref(), config.presets.as_deref(), &default_registry_host).await?;
 
-        let mut catalogue = Catalogue::new(store, default_registry_host);
+        let mut catalogue = Catalogue::new(store.clone(), default_registry_host);
         if let Some(link) = registry_link(&config.registry)? {
             catalogue = catalogue.with_registry(link);
         }
         Ok(App {
+            store,
             state: AppState {
                 catalogue,
                 authenticator: Arc::new(authenticator),
@@ -153,11 +159,14 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         print_first_credentials(&app.state.authenticator, address).await?;
     }
 
+    let refresher = telemetry::spawn_refresher(app.store.clone(), config.catalogue_metrics_interval);
+
     info!(listen.address = %address, database.url = %redact(&config.store.database_url), "easel started");
     axum::serve(listener, app.router())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("The server failed")?;
+    refresher.abort();
     info!("easel stopped");
     Ok(())
 }

@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::catalogue::fields::ProjectId;
 use crate::registry::RegistryEndpoint;
+use crate::client::args::{GroupsArgs, ImagesArgs};
 
 /// easel: a self-hosted image catalogue serving the ModelArts v1 image API.
 #[derive(Debug, Parser)]
@@ -30,6 +31,16 @@ pub enum Command {
     /// Manage tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Register, list, show, delete and synchronize images of a running service.
+    Images(ImagesArgs),
+    /// List, update and delete image groups of a running service.
+    Groups(GroupsArgs),
+    /// Print a shell completion script, for example `easel completions bash > /etc/bash_completion.d/easel`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,6 +116,10 @@ pub struct ServeConfig {
     /// Log format: `human` or `json`.
     #[arg(long, env = "EASEL_LOG_FORMAT", default_value = "human", value_parser = ["human", "json"])]
     pub log_format: String,
+
+    /// How often the catalogue size gauges of /metrics are recounted, such as 30s or 5m.
+    #[arg(long, env = "EASEL_CATALOGUE_METRICS_INTERVAL", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub catalogue_metrics_interval: Duration,
 }
 
 /// 50 GiB: a limit that stops an accidental push of a whole data set, not a

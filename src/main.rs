@@ -1,9 +1,12 @@
-//! The `easel` binary: parses the command line and runs one command.
+//! The `easel` binary: parses the command line and runs one command. Exit
+//! codes: 0 success, 1 failure, 2 usage error, 3 service unreachable (client
+//! commands only; see [`easel::client`]).
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use easel::config::{AccessKeyCommand, Cli, Command, TokenCommand};
+use serde::Serialize;
 use tracing_subscriber::EnvFilter;
 
 fn init_tracing(format: &str) {
@@ -13,39 +16,46 @@ fn init_tracing(format: &str) {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     if format == "json" {
-        builder.json().flatten_event(true).init();
+        builder.json().flatten_event(true).with_span_list(false).init();
     } else {
         builder.init();
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
-        Command::Serve(config) => {
-            init_tracing(&config.log_format);
-            easel::app::serve(*config).await
-        }
-        Command::AccessKey(AccessKeyCommand::Create { project_id, store }) => {
-            let key = easel::app::create_access_key(&project_id, &store).await?;
-            println!("{}", serde_json::to_string(&key)?);
-            Ok(())
-        }
-        Command::Token(TokenCommand::Create { project_id, ttl, store }) => {
-            let token = easel::app::create_token(&project_id, ttl, &store).await?;
-            println!("{}", serde_json::to_string(&token)?);
-            Ok(())
+/// Prints a created credential as one line of JSON.
+fn print_json(value: anyhow::Result<impl Serialize>) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string(&value?)?);
+    Ok(())
+}
+
+fn exit_code(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("easel: error: {err:#}");
+            ExitCode::FAILURE
         }
     }
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("easel: error: {err:#}");
-            ExitCode::FAILURE
+    match Cli::parse().command {
+        Command::Serve(config) => {
+            init_tracing(&config.log_format);
+            exit_code(easel::app::serve(*config).await)
+        }
+        Command::AccessKey(AccessKeyCommand::Create { project_id, store }) => {
+            exit_code(print_json(easel::app::create_access_key(&project_id, &store).await))
+        }
+        Command::Token(TokenCommand::Create { project_id, ttl, store }) => {
+            exit_code(print_json(easel::app::create_token(&project_id, ttl, &store).await))
+        }
+        Command::Images(args) => easel::client::run_images(args).await,
+        Command::Groups(args) => easel::client::run_groups(args).await,
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "easel", &mut std::io::stdout());
+            ExitCode::SUCCESS
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::catalogue::fields::{
 };
 
 /// A `{key, value}` label on an image or group.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Tag {
     pub key: String,
     pub value: String,
@@ -106,12 +106,17 @@ pub struct Page<T> {
 }
 
 /// The listing envelope of the API: `current`, `data`, `pages`, `size`, `total`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Listing<T> {
+    /// The page number, `offset / limit + 1`.
     pub current: u64,
+    /// The items of this page.
     pub data: Vec<T>,
+    /// The number of pages, `ceil(total / limit)`.
     pub pages: u64,
+    /// The number of items in `data`.
     pub size: u64,
+    /// The number of all matching items.
     pub total: u64,
 }
 

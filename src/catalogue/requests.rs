@@ -24,27 +24,53 @@ const MAX_TAG_VALUE_CHARS: usize = 255;
 pub type QueryParams = HashMap<String, String>;
 
 /// A tag as clients send it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[schema(as = Tag)]
 pub struct TagInput {
+    /// Required, 1 to 128 characters.
+    #[schema(min_length = 1, max_length = 128)]
     pub key: Option<String>,
+    /// At most 255 characters; missing means empty.
+    #[schema(max_length = 255)]
     pub value: Option<String>,
 }
 
 /// The body of a register call (`ImageRegRequest`). Unknown fields are ignored.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Enumerated values are accepted in any letter case.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = ImageRegRequest)]
 pub struct RegisterImageInput {
+    /// The image reference `[host[:port]/]namespace/name:tag[@sha256:DIGEST]`;
+    /// without a host, the service's default registry host is implied.
+    #[schema(required = true, min_length = 16, max_length = 2048, example = "team/pytorch:2.1.0-cuda12")]
     pub swr_path: Option<String>,
+    #[schema(value_type = Option<Arch>, default = "X86_64")]
     pub arch: Option<String>,
+    #[schema(max_length = 512)]
     pub description: Option<String>,
+    #[schema(value_type = Option<Origin>, default = "CUSTOMIZE")]
     pub origin: Option<String>,
+    /// Default `["CPU", "GPU"]`.
+    #[schema(value_type = Option<Vec<ResourceCategory>>)]
     pub resource_category: Option<Vec<String>>,
+    #[schema(value_type = Option<ServiceType>, default = "UNKNOWN")]
     pub service_type: Option<String>,
+    /// `NOTEBOOK` and `SSH`; default both.
+    #[schema(value_type = Option<Vec<DevService>>)]
     pub services: Option<Vec<String>>,
+    #[schema(value_type = Option<Visibility>, default = "PRIVATE")]
     pub visibility: Option<String>,
+    /// `"0"` or 32 characters of `[0-9a-z]`.
+    #[schema(default = "0", pattern = "^(0|[0-9a-z]{32})$")]
     pub workspace_id: Option<String>,
+    #[schema(max_length = 128)]
     pub flavor_type: Option<String>,
+    /// At most 20 tags.
+    #[schema(max_items = 20)]
     pub tags: Option<Vec<TagInput>>,
+    #[schema(max_length = 64)]
     pub swr_instance_id: Option<String>,
+    #[schema(max_length = 3000)]
     pub read_me: Option<String>,
 }
 
@@ -67,15 +93,22 @@ pub struct NewImage {
 }
 
 /// The optional body of an image or group delete.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = DeleteRequest)]
 pub struct DeleteInput {
+    /// Also delete the manifest from the registry, when one is configured
+    /// (private dedicated images only). Default `false`.
     pub is_force: Option<bool>,
 }
 
 /// The body of a group update.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = UpdateImageGroupRequest)]
 pub struct UpdateGroupInput {
+    #[schema(max_length = 30000)]
     pub read_me: Option<String>,
+    /// At most 20 tags; replaces the group's tags.
+    #[schema(max_items = 20)]
     pub tags: Option<Vec<TagInput>>,
 }
 

@@ -47,8 +47,11 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
     tracing::Span::current().record("project.id", project.as_str());
 
     let mut request = Request::from_parts(parts, Body::from(body));
-    request.extensions_mut().insert(Caller(project));
-    Ok(next.run(request).await)
+    request.extensions_mut().insert(Caller(project.clone()));
+    let mut response = next.run(request).await;
+    // The request log reads the project from the response.
+    response.extensions_mut().insert(Caller(project));
+    Ok(response)
 }
 
 async fn read_limited(body: Body, limit: usize) -> Result<bytes::Bytes, Error> {

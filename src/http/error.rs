@@ -9,10 +9,15 @@ use serde::Serialize;
 
 use crate::error::Error;
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error_code: &'a str,
-    error_msg: String,
+/// The body of every error response.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    /// `ModelArts.NNNN`, from the public ModelArts error-code table.
+    #[schema(example = "ModelArts.0101")]
+    pub error_code: &'static str,
+    /// A sentence naming the bad field and value.
+    pub error_msg: String,
 }
 
 impl IntoResponse for Error {

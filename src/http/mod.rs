@@ -6,24 +6,31 @@ pub mod error;
 pub mod extract;
 pub mod groups;
 pub mod images;
+pub mod observe;
+pub mod openapi;
+pub mod params;
 pub mod registry_events;
+pub mod service;
 pub mod wire;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{HeaderName, Method, Response, Uri};
-use axum::routing::{get, post, put};
-use axum::{middleware, Router};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, Method, Uri};
+use axum::{middleware, Extension, Router};
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use tracing::Span;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Authenticator;
 use crate::catalogue::Catalogue;
 use crate::error::Error;
+use crate::http::openapi::{ApiDoc, ApiDocument};
+use crate::telemetry;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -38,28 +45,47 @@ pub struct AppState {
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Builds the routes and, from the same registrations, the OpenAPI document
+/// that describes them.
+pub fn routes(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let api = OpenApiRouter::new()
+        .routes(routes!(images::list, images::register))
+        .routes(routes!(groups::list))
+        .routes(routes!(groups::update, groups::delete))
+        .routes(routes!(images::show, images::delete))
+        .routes(routes!(images::sync))
+        .route_layer(middleware::from_fn_with_state(state, auth::authenticate));
+
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(api)
+        .routes(routes!(service::health))
+        .routes(routes!(service::metrics))
+        .routes(routes!(service::openapi_json))
+        .routes(routes!(service::docs))
+        .routes(routes!(registry_events::receive))
+        .split_for_parts()
+}
+
 /// Builds the router that serves the whole API.
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/v1/{project_id}/images", get(images::list).post(images::register))
-        .route("/v1/{project_id}/images/group", get(groups::list))
-        .route("/v1/{project_id}/images/group/{id}", put(groups::update).delete(groups::delete))
-        .route("/v1/{project_id}/images/{id}", get(images::show).delete(images::delete))
-        .route("/v1/{project_id}/images/{id}/sync", post(images::sync))
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
+    let (routes, document) = routes(state.clone());
+    // Installs the metrics recorder before the first request is recorded.
+    telemetry::prometheus();
 
-    Router::new()
-        .merge(api)
-        .route("/health", get(health))
-        .route("/registry/events", post(registry_events::receive))
+    routes
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
+        .layer(Extension(ApiDocument::render(&document)))
         .layer(DefaultBodyLimit::disable())
+        // Layers added to a router wrap each route after routing, so they see
+        // the matched route template.
+        .layer(middleware::from_fn(observe::observe))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(request_span).on_response(log_response))
+                // The span gives events inside a request its ids; observe logs the request itself.
+                .layer(TraceLayer::new_for_http().make_span_with(request_span).on_request(()).on_response(()).on_failure(()))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
         )
 }
@@ -70,26 +96,14 @@ fn request_span(request: &Request) -> Span {
         .get::<RequestId>()
         .and_then(|id| id.header_value().to_str().ok())
         .unwrap_or_default();
+    let route = request.extensions().get::<MatchedPath>().map_or(telemetry::UNMATCHED_ROUTE, MatchedPath::as_str);
     tracing::info_span!(
         "request",
         request.id = %request_id,
         http.method = %request.method(),
-        http.path = %request.uri().path(),
+        http.route = %route,
         project.id = tracing::field::Empty,
     )
-}
-
-fn log_response<B>(response: &Response<B>, latency: Duration, _span: &Span) {
-    tracing::info!(
-        http.status_code = response.status().as_u16(),
-        duration_ms = latency.as_secs_f64() * 1000.0,
-        "request finished"
-    );
-}
-
-/// Health check: `GET /health`, without credentials.
-async fn health() -> &'static str {
-    "ok"
 }
 
 async fn route_not_found(method: Method, uri: Uri) -> Error {

@@ -11,11 +11,31 @@ use tracing::info;
 
 use crate::catalogue::events::EventOutcome;
 use crate::error::{Error, Result};
+use crate::http::error::ErrorBody;
 use crate::http::AppState;
 use crate::registry::events::Envelope;
 
 /// Registry notifications: `POST /registry/events`, the distribution
 /// registry's `notifications` endpoint.
+#[utoipa::path(
+    post,
+    path = "/registry/events",
+    operation_id = "ReceiveRegistryEvents",
+    tag = "service",
+    summary = "Receive the registry's notifications",
+    description = "The distribution registry's notification endpoint: manifest pushes and deletes in mapped namespaces update the catalogue. Served only when easel runs with --registry-events-secret.",
+    request_body(content = Object, description = "The registry's notification envelope, `{\"events\": [...]}`; fields easel does not read are ignored.", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The events were applied or ignored."),
+        (status = 400, description = "ModelArts.6400: the body is not a notification envelope.", body = ErrorBody),
+        (status = 401, description = "ModelArts.0203: the Authorization header does not carry the configured secret.", body = ErrorBody),
+        (status = 404, description = "ModelArts.6797: easel runs without --registry-events-secret.", body = ErrorBody),
+        (status = 413, description = "ModelArts.0101: the body is larger than the configured limit.", body = ErrorBody),
+        (status = 503, description = "ModelArts.6699: the database is unreachable.", body = ErrorBody),
+        (status = 500, description = "ModelArts.0010: an internal error; the service log has the cause.", body = ErrorBody),
+    ),
+    security(("registry_events" = []))
+)]
 pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Result<StatusCode> {
     let Some(secret) = state.registry_events_secret.as_deref() else {
         return Err(Error::NotFound(

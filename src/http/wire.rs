@@ -11,9 +11,11 @@ use crate::catalogue::fields::{
 use crate::catalogue::model::{Group, Image, Tag};
 
 /// `ImageResponse`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ImageResponse)]
 pub struct ImageBody {
     pub arch: Arch,
+    /// UTC milliseconds since the epoch.
     pub create_at: i64,
     pub description: String,
     pub dev_services: Vec<DevService>,
@@ -23,6 +25,7 @@ pub struct ImageBody {
     pub origin: Origin,
     pub resource_categories: Vec<ResourceCategory>,
     pub service_type: ServiceType,
+    /// Compressed bytes, config plus layers; 0 when unknown.
     pub size: i64,
     pub status: ImageStatus,
     pub status_message: String,
@@ -32,6 +35,7 @@ pub struct ImageBody {
     pub tag: String,
     #[serde(rename = "type")]
     pub image_type: ImageType,
+    /// UTC milliseconds since the epoch.
     pub update_at: i64,
     pub visibility: Visibility,
     pub workspace_id: String,
@@ -39,8 +43,10 @@ pub struct ImageBody {
     pub flavor_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub swr_instance_id: Option<String>,
+    /// The display name of a built-in image.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub show_name: Option<String>,
+    /// The display tag of a built-in image.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub show_tag: Option<String>,
     pub tags: Vec<Tag>,
@@ -84,23 +90,33 @@ fn is_empty(value: &str) -> bool {
 
 /// `ImageGroup`. Empty descriptive strings are left out, so a group with
 /// none has the shape of the reference's example.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ImageGroup)]
 pub struct GroupBody {
     pub id: Uuid,
     pub name: String,
     pub namespace: String,
+    /// The earliest image's creation time, UTC milliseconds since the epoch.
     pub create_at: i64,
+    /// The latest change to an image of the group or to the group, UTC milliseconds since the epoch.
     pub update_at: i64,
+    /// The group's images visible to the caller.
     pub version_count: i64,
+    /// The newest image's description.
     #[serde(skip_serializing_if = "is_empty")]
+    #[schema(required = false)]
     pub description: String,
     #[serde(skip_serializing_if = "is_empty")]
+    #[schema(required = false)]
     pub read_me: String,
     #[serde(skip_serializing_if = "is_empty")]
+    #[schema(required = false)]
     pub icon_name: String,
     #[serde(skip_serializing_if = "is_empty")]
+    #[schema(required = false)]
     pub swr_instance_id: String,
     #[serde(skip_serializing_if = "is_empty")]
+    #[schema(required = false)]
     pub swr_instance_name: String,
 }
 

@@ -2,6 +2,7 @@
 //! Every change to an image updates its group row in the same transaction, so
 //! group listings read prepared rows and never aggregate images.
 
+pub mod metered;
 pub mod postgres;
 pub mod rows;
 pub mod sqlite;
@@ -41,6 +42,35 @@ pub struct PresetLoad {
     pub inserted: u64,
     pub updated: u64,
     pub removed: u64,
+}
+
+/// How many images and groups the catalogue holds, deleted ones excluded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CatalogueSize {
+    pub dedicated_images: u64,
+    pub built_in_images: u64,
+    /// Groups with at least one image.
+    pub dedicated_groups: u64,
+    /// Built-in groups with at least one image.
+    pub built_in_groups: u64,
+}
+
+impl CatalogueSize {
+    /// Builds the sizes from `(is built-in, count)` rows of images and of groups.
+    pub fn from_counts(images: &[(bool, i64)], groups: &[(bool, i64)]) -> Self {
+        let count_of = |rows: &[(bool, i64)], built_in: bool| -> u64 {
+            rows.iter()
+                .filter(|(is_built_in, _)| *is_built_in == built_in)
+                .map(|(_, count)| u64::try_from(*count).unwrap_or(0))
+                .sum()
+        };
+        CatalogueSize {
+            dedicated_images: count_of(images, false),
+            built_in_images: count_of(images, true),
+            dedicated_groups: count_of(groups, false),
+            built_in_groups: count_of(groups, true),
+        }
+    }
 }
 
 /// The result of a group delete: the group as it was and the images it lost.
@@ -105,6 +135,10 @@ pub trait Store: Send + Sync + 'static {
     /// changed ones in place and deletes those no longer listed. Loading the
     /// same presets twice changes nothing.
     async fn sync_presets(&self, presets: &[Image], now: i64) -> Result<PresetLoad>;
+
+    /// Counts the non-deleted images and the non-empty groups of every
+    /// project. Called periodically for the metrics, never per request.
+    async fn count_catalogue(&self) -> Result<CatalogueSize>;
 }
 
 /// Returns the scope an image is stored under: its project, or the built-in scope.

@@ -16,7 +16,7 @@ use crate::catalogue::model::{Group, GroupChanges, GroupQuery, Image, ImageQuery
 use crate::error::{Error, Result};
 use crate::storage::rows::{join_wire, tag_reference, tags_json, GroupRow, ImageRow, GROUP_COLUMNS, IMAGE_COLUMNS};
 use crate::storage::{
-    is_unique_violation, scope_of, scopes, DeletedGroup, PresetLoad, Store, StoredAccessKey, StoredToken, BUILT_IN_SCOPE,
+    is_unique_violation, scope_of, scopes, CatalogueSize, DeletedGroup, PresetLoad, Store, StoredAccessKey, StoredToken, BUILT_IN_SCOPE,
 };
 
 const READ_CONNECTIONS: u32 = 4;
@@ -507,6 +507,25 @@ impl Store for SqliteStore {
 
         tx.commit().await?;
         Ok(load)
+    }
+
+    async fn count_catalogue(&self) -> Result<CatalogueSize> {
+        let mut tx = self.reader.begin().await?;
+        let images: Vec<(bool, i64)> = sqlx::query_as(
+            "SELECT project_id = ?1, COUNT(*) FROM images WHERE deleted = 0 GROUP BY project_id = ?1",
+        )
+        .bind(BUILT_IN_SCOPE)
+        .fetch_all(&mut *tx)
+        .await?;
+        let groups: Vec<(bool, i64)> = sqlx::query_as(
+            "SELECT scope = ?1, COUNT(*) FROM image_groups WHERE version_count > 0 GROUP BY scope = ?1",
+        )
+        .bind(BUILT_IN_SCOPE)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+
+        Ok(CatalogueSize::from_counts(&images, &groups))
     }
 }
 
