@@ -30,6 +30,8 @@ pub async fn observe(request: Request, next: Next) -> Response {
         .unwrap_or_default()
         .to_owned();
 
+    // Off by default; lets an operator (and the shutdown test) see that a request is in progress.
+    tracing::debug!(request.id = %request_id, http.method = %method, http.route = %route, "request started");
     let response = next.run(request).await;
 
     let duration = started.elapsed();

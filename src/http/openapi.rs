@@ -10,6 +10,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_redoc::Redoc;
 
+use crate::catalogue::fields::{ImageType, ServiceType, SortDir};
+
 /// The parts of the document that no handler declares.
 #[derive(OpenApi)]
 #[openapi(
@@ -20,6 +22,8 @@ Every `/v1/{project_id}/...` operation needs AK/SK signing or a token. Errors ha
 `{\"error_code\": \"ModelArts.NNNN\", \"error_msg\": \"...\"}`; every response carries `X-Request-Id`. \
 Times are UTC milliseconds since the epoch. Enumerated values are accepted in any letter case and returned upper case.",
     ),
+    // The listing parameters refer to these; utoipa collects only the schemas of bodies.
+    components(schemas(ImageType, ServiceType, SortDir)),
     tags(
         (name = "images", description = "Register, list, show, delete and synchronize images."),
         (name = "groups", description = "Image groups: every visible image sharing a scope, a namespace and a name."),

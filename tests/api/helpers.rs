@@ -135,6 +135,7 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
         registry: RegistryConfig::default(),
         body_limit_bytes: settings.body_limit_bytes,
         log_format: "human".into(),
+        catalogue_metrics_interval: Duration::from_secs(60),
     };
     let app = easel::app::App::build(&config).await.expect("the app builds on its database");
 

@@ -2,7 +2,8 @@
 //! a fresh SQLite database and a free loopback port, so tests run in parallel.
 //! With `EASEL_TEST_BACKEND=postgres` each test gets a fresh PostgreSQL
 //! database instead, on a throwaway cluster that the tests start.
-//! The modules follow the API: images, image groups, authentication, errors.
+//! The modules follow the API: images, image groups, authentication, errors,
+//! and the OpenAPI document.
 
 mod auth;
 mod errors;
@@ -12,6 +13,7 @@ mod health;
 mod helpers;
 mod image_listing;
 mod images;
+mod openapi;
 #[path = "../support/postgres.rs"]
 mod pg;
 mod presets;
