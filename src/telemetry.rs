@@ -11,7 +11,7 @@ use tracing::warn;
 
 use crate::storage::{CatalogueSize, Store};
 
-/// Requests answered, by method, matched route template and status code.
+/// Responses sent, by method, matched route template and status code.
 pub const HTTP_REQUESTS: &str = "easel_http_requests_total";
 /// Time from receiving a request to its response, by method and route.
 pub const HTTP_DURATION: &str = "easel_http_request_duration_seconds";
@@ -52,7 +52,7 @@ pub fn prometheus() -> &'static PrometheusHandle {
 }
 
 fn describe() {
-    describe_counter!(HTTP_REQUESTS, Unit::Count, "Requests answered, by method, route template and status code.");
+    describe_counter!(HTTP_REQUESTS, Unit::Count, "Responses sent, by method, route template and status code.");
     describe_histogram!(HTTP_DURATION, Unit::Seconds, "Time from receiving a request to its response.");
     describe_histogram!(STORE_DURATION, Unit::Seconds, "Duration of each database call, by operation and outcome.");
     describe_histogram!(REGISTRY_DURATION, Unit::Seconds, "Duration of each registry call, by operation and outcome.");
@@ -68,7 +68,7 @@ fn outcome(ok: bool) -> &'static str {
     }
 }
 
-/// Records one answered request. `route` is the matched route template,
+/// Records one request and its response. `route` is the matched route template,
 /// such as `/v1/{project_id}/images/{id}`, never the raw path.
 pub fn record_request(method: &str, route: &str, status: u16, duration: Duration) {
     let labels = [("method", method.to_owned()), ("route", route.to_owned())];
@@ -95,9 +95,9 @@ fn set_catalogue_size(size: CatalogueSize) {
     gauge!(CATALOGUE_GROUPS, "type" => "BUILD_IN").set(size.built_in_groups as f64);
 }
 
-/// Counts the catalogue every `interval` and sets the size gauges, so a
-/// scrape never waits on a count over a large catalogue. Also drains the
-/// recorder's histogram buffers when nobody scrapes.
+/// Counts the catalogue every `interval` and sets the size gauges, so that
+/// `/metrics` only reads the last count. Also drains the recorder's
+/// histogram buffers, which otherwise grow until the next scrape.
 pub fn spawn_refresher(store: Arc<dyn Store>, interval: Duration) -> tokio::task::JoinHandle<()> {
     let handle = prometheus();
     tokio::spawn(async move {

@@ -1,5 +1,5 @@
 //! The HTTP side of the client: builds each request, signs it with the
-//! signing code the server verifies with, sends it and turns the answer into
+//! signing code the server verifies with, sends it and turns the response into
 //! JSON or a [`ClientError`].
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -77,7 +77,7 @@ impl ApiClient {
     }
 
     /// Sends one request to `/v1/{project_id}{resource}` and returns the JSON
-    /// of a successful answer. `resource` must already be percent-encoded.
+    /// of a successful response. `resource` must already be percent-encoded.
     pub async fn call(
         &self,
         method: Method,
@@ -119,10 +119,10 @@ impl ApiClient {
         let bytes = response
             .bytes()
             .await
-            .map_err(|err| ClientError::Unreachable(format!("reading the answer to {method} {url} failed: {}", error_chain(&err))))?;
+            .map_err(|err| ClientError::Unreachable(format!("failed to read the response to {method} {url}: {}", error_chain(&err))))?;
 
         if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|err| ClientError::UnexpectedAnswer {
+            return serde_json::from_slice(&bytes).map_err(|err| ClientError::UnexpectedResponse {
                 status: status.as_u16(),
                 message: format!("the body is not JSON ({err})"),
             });
@@ -134,9 +134,9 @@ impl ApiClient {
                 message: error.error_msg,
                 request_id,
             }),
-            Err(_) => Err(ClientError::UnexpectedAnswer {
+            Err(_) => Err(ClientError::UnexpectedResponse {
                 status: status.as_u16(),
-                message: format!("{method} {url} answered without an error body: {}", String::from_utf8_lossy(&bytes[..bytes.len().min(200)])),
+                message: format!("{method} {url} returned no error body: {}", String::from_utf8_lossy(&bytes[..bytes.len().min(200)])),
             }),
         }
     }

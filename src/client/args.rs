@@ -8,7 +8,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use crate::http::params::{GroupListParams, ImageListParams};
 
-/// How results are printed.
+/// The output format of results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     /// An aligned table for people.
@@ -17,9 +17,10 @@ pub enum OutputFormat {
     Json,
 }
 
-/// Where the service is and how to authenticate to it. A token, when given,
-/// is used instead of the access key pair.
+/// The service's address and credentials, and the output format. A token,
+/// when given, is used instead of the access key pair.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Connection and output")]
 pub struct ClientOptions {
     /// The base URL of the easel service.
     #[arg(long, env = "EASEL_ENDPOINT", default_value = "http://127.0.0.1:8080", global = true)]

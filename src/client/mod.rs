@@ -2,10 +2,12 @@
 //! `easel groups ...`. It signs requests with [`crate::auth::signature`], the
 //! code the server verifies with, and prints tables or the API's JSON.
 //!
-//! Exit codes: 0 success, 1 the API answered with an error (its code and
-//! message are printed) or with something that is not the API, 2 a usage
-//! error (bad flags, missing credentials), 3 the service could not be reached
-//! (connection refused, timeout, TLS failure).
+//! Exit codes:
+//! - 0: success;
+//! - 1: the API returned an error, whose code and message are printed, or a
+//!   response that is not the API's;
+//! - 2: a usage error, such as a bad flag or missing credentials;
+//! - 3: the service could not be reached (connection refused, timeout, TLS failure).
 
 pub mod api;
 pub mod args;
@@ -21,32 +23,32 @@ use crate::client::api::{encode, ApiClient};
 use crate::client::args::{GroupsArgs, GroupsCommand, ImagesArgs, ImagesCommand, OutputFormat, RegisterArgs};
 use crate::client::output::{listing_table, object_table, GROUP_COLUMNS, IMAGE_COLUMNS};
 
-/// The exit code of an error answer from the API.
+/// The exit code of an error response from the API.
 pub const EXIT_API_ERROR: u8 = 1;
 /// The exit code of a usage error; clap uses it for bad flags too.
 pub const EXIT_USAGE: u8 = 2;
 /// The exit code when the service cannot be reached.
 pub const EXIT_UNREACHABLE: u8 = 3;
 
-/// The largest page the API serves; `--all` asks for it unless `--limit` is given.
+/// The largest page the API serves; `--all` requests it unless `--limit` is given.
 const MAX_PAGE_LIMIT: u32 = 1000;
 
-/// Why a client command failed.
+/// The failure of a client command.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    /// The API answered with its error body.
+    /// The API returned its error body.
     #[error("{code}: {message} (HTTP {status}, request id {request_id})")]
     Api { status: u16, code: String, message: String, request_id: String },
 
-    /// The answer is not the API's: no error body, or a body that is not JSON.
-    #[error("unexpected answer (HTTP {status}): {message}")]
-    UnexpectedAnswer { status: u16, message: String },
+    /// The response is not the API's: no error body, or a body that is not JSON.
+    #[error("unexpected response (HTTP {status}): {message}")]
+    UnexpectedResponse { status: u16, message: String },
 
     /// The flags or the environment are incomplete or invalid.
     #[error("{0}")]
     Usage(String),
 
-    /// The request did not reach the service or its answer did not arrive.
+    /// The request did not reach the service or its response did not arrive.
     #[error("{0}")]
     Unreachable(String),
 
@@ -59,7 +61,7 @@ impl ClientError {
     /// Returns the exit code documented in the module doc.
     pub fn exit_code(&self) -> u8 {
         match self {
-            ClientError::Api { .. } | ClientError::UnexpectedAnswer { .. } | ClientError::Local(_) => EXIT_API_ERROR,
+            ClientError::Api { .. } | ClientError::UnexpectedResponse { .. } | ClientError::Local(_) => EXIT_API_ERROR,
             ClientError::Usage(_) => EXIT_USAGE,
             ClientError::Unreachable(_) => EXIT_UNREACHABLE,
         }

@@ -1,4 +1,4 @@
-//! Printing API answers: aligned tables for people, the API's JSON for programs.
+//! Printing API responses: aligned tables for people, the API's JSON for programs.
 
 use serde_json::Value;
 use time::macros::format_description;

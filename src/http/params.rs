@@ -11,6 +11,7 @@ use crate::catalogue::fields::{ImageType, ServiceType, SortDir};
 /// The query of `GET /v1/{project_id}/images`.
 #[derive(Debug, Clone, Default, Serialize, clap::Args, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[command(next_help_heading = "Filters and paging")]
 pub struct ImageListParams {
     /// Items per page, 1 to 1000 [server default: 200].
     #[arg(long)]
@@ -43,7 +44,7 @@ pub struct ImageListParams {
     pub service_type: Option<String>,
 
     /// Only built-in or only dedicated images; both when absent.
-    #[arg(long = "type")]
+    #[arg(long = "type", value_name = "TYPE")]
     #[serde(rename = "type")]
     #[param(rename = "type", value_type = Option<ImageType>)]
     pub image_type: Option<String>,
@@ -78,6 +79,7 @@ pub struct ImageListParams {
 /// The query of `GET /v1/{project_id}/images/group`.
 #[derive(Debug, Clone, Default, Serialize, clap::Args, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[command(next_help_heading = "Filters and paging")]
 pub struct GroupListParams {
     /// Groups per page, 1 to 1000 [server default: 200].
     #[arg(long)]
@@ -105,7 +107,7 @@ pub struct GroupListParams {
     pub namespace: Option<String>,
 
     /// Only built-in or only dedicated groups; both when absent.
-    #[arg(long = "type")]
+    #[arg(long = "type", value_name = "TYPE")]
     #[serde(rename = "type")]
     #[param(rename = "type", value_type = Option<ImageType>)]
     pub image_type: Option<String>,

@@ -93,7 +93,9 @@ fn images_list_applies_filters_in_both_formats() {
     assert_eq!(listing["total"], 2);
     let text = stdout(&table);
     let header = text.lines().next().expect("the table has a header");
-    assert!(header.starts_with("ID") && header.contains("NAMESPACE") && header.contains("UPDATED"), "{header}");
+    assert!(header.starts_with("ID"), "{header}");
+    assert!(header.contains("NAMESPACE"), "{header}");
+    assert!(header.contains("UPDATED"), "{header}");
     assert_eq!(text.lines().count(), 5, "header, three images and the footer: {text}");
     assert!(text.ends_with("3 of 3 images (page 1 of 1)\n"), "{text}");
 }
@@ -163,7 +165,8 @@ fn groups_list_applies_filters_in_both_formats() {
     assert_eq!(by_instance["total"], 0);
     let text = stdout(&table);
     assert!(text.starts_with("ID"), "{text}");
-    assert!(text.contains("VERSIONS") && text.contains("pytorch"), "{text}");
+    assert!(text.contains("VERSIONS"), "{text}");
+    assert!(text.contains("pytorch"), "{text}");
     assert!(text.ends_with("1 of 1 groups (page 1 of 1)\n"), "{text}");
 }
 

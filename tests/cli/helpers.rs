@@ -217,7 +217,7 @@ pub fn send(address: &str, request: &str) -> (u16, String) {
     read_response(&mut stream)
 }
 
-/// Reads one response from a stream whose request said `Connection: close`.
+/// Reads one response from a stream whose request sent `Connection: close`.
 pub fn read_response(stream: &mut TcpStream) -> (u16, String) {
     let mut raw = String::new();
     stream.read_to_string(&mut raw).expect("the response can be read");

@@ -1,4 +1,4 @@
-//! SIGTERM stops the service only after the requests in flight are answered.
+//! SIGTERM stops the service only after it has responded to the requests in flight.
 
 use std::io::Write;
 use std::net::TcpStream;
