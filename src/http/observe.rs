@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use tower_http::request_id::RequestId;
@@ -17,7 +18,8 @@ use crate::telemetry;
 /// the log.
 pub async fn observe(request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().clone();
+    let method = method_label(request.method());
+    let path = request.uri().path().to_owned();
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -37,15 +39,33 @@ pub async fn observe(request: Request, next: Next) -> Response {
     let duration = started.elapsed();
     let status = response.status().as_u16();
     let project = response.extensions().get::<Caller>().map(|caller| caller.0.to_string()).unwrap_or_default();
-    telemetry::record_request(method.as_str(), &route, status, duration);
+    telemetry::record_request(method, &route, status, duration);
     tracing::info!(
         request.id = %request_id,
         project.id = %project,
         http.method = %method,
         http.route = %route,
+        http.path = %path,
         http.status_code = status,
         duration_ms = duration.as_secs_f64() * 1000.0,
         "request finished"
     );
     response
+}
+
+/// Returns the method's name, or `OTHER` for extension methods, because
+/// clients may send any token as a method and each would add series.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "OTHER",
+    }
 }

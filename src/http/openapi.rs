@@ -4,8 +4,7 @@
 //! the router serves. This module adds what no handler declares: the title,
 //! the tags and the security schemes.
 
-use std::sync::Arc;
-
+use bytes::Bytes;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_redoc::Redoc;
@@ -67,8 +66,8 @@ impl Modify for SecuritySchemes {
 /// The rendered document and its docs page, built once when the router is.
 #[derive(Clone)]
 pub struct ApiDocument {
-    pub json: Arc<String>,
-    pub html: Arc<String>,
+    pub json: Bytes,
+    pub html: Bytes,
 }
 
 impl ApiDocument {
@@ -78,6 +77,6 @@ impl ApiDocument {
     pub fn render(document: &utoipa::openapi::OpenApi) -> Self {
         let json = document.to_pretty_json().expect("the OpenAPI document serializes to JSON");
         let html = Redoc::new(document.clone()).to_html();
-        ApiDocument { json: Arc::new(json), html: Arc::new(html) }
+        ApiDocument { json: Bytes::from(json), html: Bytes::from(html) }
     }
 }

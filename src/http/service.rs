@@ -4,6 +4,7 @@
 use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use axum::Extension;
+use bytes::Bytes;
 
 use crate::http::openapi::ApiDocument;
 use crate::telemetry;
@@ -45,7 +46,7 @@ pub async fn metrics() -> impl IntoResponse {
     responses((status = 200, description = "The OpenAPI 3.1 document of the API.", body = Object, content_type = "application/json"))
 )]
 pub async fn openapi_json(Extension(document): Extension<ApiDocument>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], document.json.as_str().to_owned())
+    ([(header::CONTENT_TYPE, "application/json")], document.json)
 }
 
 /// A readable page of this document: `GET /docs`.
@@ -57,6 +58,6 @@ pub async fn openapi_json(Extension(document): Extension<ApiDocument>) -> impl I
     summary = "Read the API documentation",
     responses((status = 200, description = "An HTML page rendering this document with Redoc.", body = String, content_type = "text/html"))
 )]
-pub async fn docs(Extension(document): Extension<ApiDocument>) -> Html<String> {
-    Html(document.html.as_str().to_owned())
+pub async fn docs(Extension(document): Extension<ApiDocument>) -> Html<Bytes> {
+    Html(document.html)
 }

@@ -57,6 +57,7 @@ fn json_log_has_one_line_per_request() {
     assert_eq!(event["project.id"], PROJECT);
     assert_eq!(event["http.method"], "GET");
     assert_eq!(event["http.route"], "/v1/{project_id}/images");
+    assert_eq!(event["http.path"], format!("/v1/{PROJECT}/images"));
     assert_eq!(event["http.status_code"], 200);
     assert!(event["duration_ms"].as_f64().is_some_and(|ms| ms >= 0.0), "{event}");
     let rejected = request_events(&service, "log-json-2");

@@ -1,7 +1,7 @@
 //! `GET /metrics` after some API calls: request counts and latencies by
 //! route template, store call latencies and the catalogue size gauges.
 
-use crate::helpers::{json, Service, Options, PROJECT};
+use crate::helpers::{json, send, Options, Service, PROJECT};
 
 /// Returns the value of the first sample of `metric` whose labels include every one of `labels`.
 fn sample(metrics: &str, metric: &str, labels: &[&str]) -> Option<f64> {
@@ -28,6 +28,8 @@ fn metrics_count_requests_by_route_template() {
     json(&service.easel(&["images", "list", "-o", "json"]));
     let missing = service.easel(&["images", "show", "00000000-0000-0000-0000-000000000000"]);
     assert_eq!(missing.status.code(), Some(1));
+    let extension_method = format!("BREW /coffee HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", service.address());
+    assert_eq!(send(service.address(), &extension_method).0, 404);
 
     let metrics = scrape(&service);
 
@@ -36,6 +38,10 @@ fn metrics_count_requests_by_route_template() {
     assert_eq!(sample(&metrics, "easel_http_requests_total", &[r#"method="GET""#, images, r#"status="200""#]), Some(1.0));
     let show = r#"route="/v1/{project_id}/images/{id}""#;
     assert_eq!(sample(&metrics, "easel_http_requests_total", &[r#"method="GET""#, show, r#"status="404""#]), Some(1.0));
+    let unmatched = [r#"method="OTHER""#, r#"route="unmatched""#, r#"status="404""#];
+    assert_eq!(sample(&metrics, "easel_http_requests_total", &unmatched), Some(1.0));
+    assert!(!metrics.contains("BREW"), "an extension method became a label:\n{metrics}");
+    assert!(!metrics.contains("/coffee"), "a raw path became a label:\n{metrics}");
     assert!(!metrics.contains(PROJECT), "a raw path reached the labels:\n{metrics}");
 }
 
