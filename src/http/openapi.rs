@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document of the API. Its paths come from the
 //! `#[utoipa::path]` attribute of each handler, registered together with the
-//! route in [`crate::http::router`], so the document lists exactly the routes
+//! route in [`crate::http::routes`], so the document lists exactly the routes
 //! the router serves. This module adds what no handler declares: the title,
 //! the tags and the security schemes.
 
@@ -72,8 +72,8 @@ pub struct ApiDocument {
 
 impl ApiDocument {
     /// Renders the document as JSON and as a Redoc page. The page embeds the
-    /// document and loads the Redoc script from its public CDN when a browser
-    /// opens it, so building easel downloads nothing.
+    /// document and loads the Redoc script and fonts from public CDNs when a
+    /// browser opens it, so building easel downloads nothing.
     pub fn render(document: &utoipa::openapi::OpenApi) -> Self {
         let json = document.to_pretty_json().expect("the OpenAPI document serializes to JSON");
         let html = Redoc::new(document.clone()).to_html();
