@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document of the API. Its paths come from the
 //! `#[utoipa::path]` attribute of each handler, registered together with the
-//! route in [`crate::http::routes`], so the document lists exactly the routes
+//! route in [`crate::http::routes()`], so the document lists exactly the routes
 //! the router serves. This module adds what no handler declares: the title,
 //! the tags and the security schemes.
 
