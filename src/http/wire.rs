@@ -14,33 +14,45 @@ use crate::catalogue::model::{Group, Image, Tag};
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[schema(as = ImageResponse)]
 pub struct ImageBody {
+    /// The processor architecture, from the manifest when a registry is configured.
     pub arch: Arch,
     /// UTC milliseconds since the epoch.
     pub create_at: i64,
     pub description: String,
+    /// The ways to reach a development environment started from the image.
     pub dev_services: Vec<DevService>,
     pub id: Uuid,
+    /// The repository name after the namespace, such as `ml/pytorch`, or a preset's published name.
     pub name: String,
+    /// The first path segment of the repository.
     pub namespace: String,
     pub origin: Origin,
+    /// The kinds of compute the image runs on.
     pub resource_categories: Vec<ResourceCategory>,
     pub service_type: ServiceType,
     /// Compressed bytes, config plus layers; 0 when unknown.
     pub size: i64,
     pub status: ImageStatus,
+    /// Why the status is what it is, such as a manifest missing from the registry; empty when there is nothing to say.
     pub status_message: String,
     /// The same categories as `resource_categories`; the SDK models read both.
     pub support_res_categories: Vec<ResourceCategory>,
+    /// The full reference, `host[:port]/namespace/name:tag`, with `@sha256:DIGEST` when one was pinned.
     pub swr_path: String,
     pub tag: String,
+    /// BUILD_IN for the presets, DEDICATED for images a project registered.
     #[serde(rename = "type")]
     pub image_type: ImageType,
     /// UTC milliseconds since the epoch.
     pub update_at: i64,
+    /// PUBLIC lets other projects read the image by id.
     pub visibility: Visibility,
+    /// `"0"` for the default workspace, or 32 characters of `[0-9a-z]`.
     pub workspace_id: String,
+    /// Absent when the image was registered without one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flavor_type: Option<String>,
+    /// Absent when the image was registered without one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub swr_instance_id: Option<String>,
     /// The display name of a built-in image.
@@ -49,6 +61,7 @@ pub struct ImageBody {
     /// The display tag of a built-in image.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub show_tag: Option<String>,
+    /// At most 20 `{key, value}` labels.
     pub tags: Vec<Tag>,
 }
 
@@ -93,8 +106,11 @@ fn is_empty(value: &str) -> bool {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[schema(as = ImageGroup)]
 pub struct GroupBody {
+    /// Stable from the group's first image on.
     pub id: Uuid,
+    /// The name its images share.
     pub name: String,
+    /// The namespace its images share.
     pub namespace: String,
     /// The earliest image's creation time, UTC milliseconds since the epoch.
     pub create_at: i64,
@@ -107,15 +123,19 @@ pub struct GroupBody {
     #[schema(required = false)]
     pub description: String,
     #[serde(skip_serializing_if = "is_empty")]
+    /// Set by UpdateImageGroup; absent when empty.
     #[schema(required = false)]
     pub read_me: String,
     #[serde(skip_serializing_if = "is_empty")]
+    /// Absent when empty.
     #[schema(required = false)]
     pub icon_name: String,
     #[serde(skip_serializing_if = "is_empty")]
+    /// The registry instance of the last registered image that named one; absent when none did.
     #[schema(required = false)]
     pub swr_instance_id: String,
     #[serde(skip_serializing_if = "is_empty")]
+    /// Absent when empty.
     #[schema(required = false)]
     pub swr_instance_name: String,
 }
