@@ -33,7 +33,7 @@ pub struct ImageBody {
     /// Compressed bytes, config plus layers; 0 when unknown.
     pub size: i64,
     pub status: ImageStatus,
-    /// Why the status is what it is, such as a manifest missing from the registry; empty when there is nothing to say.
+    /// The reason for the status, such as a manifest missing from the registry; empty when there is none.
     pub status_message: String,
     /// The same categories as `resource_categories`; the SDK models read both.
     pub support_res_categories: Vec<ResourceCategory>,
