@@ -19,6 +19,7 @@ use crate::clock::now_ms;
 use crate::config::{RegistryConfig, ServeConfig, StoreConfig};
 use crate::http::{router, AppState};
 use crate::registry::client::{Credentials, OciRegistry};
+use crate::registry::metered::MeteredRegistry;
 use crate::storage::metered::MeteredStore;
 use crate::storage::postgres::PostgresStore;
 use crate::storage::sqlite::SqliteStore;
@@ -116,7 +117,7 @@ fn registry_link(config: &RegistryConfig) -> anyhow::Result<Option<RegistryLink>
     let registry =
         OciRegistry::new(endpoint, credentials, config.timeout).context("Failed to create the registry client")?;
     Ok(Some(RegistryLink {
-        registry: Arc::new(registry),
+        registry: Arc::new(MeteredRegistry::new(Arc::new(registry))),
         max_image_size_bytes: config.max_image_size_bytes,
         namespaces,
     }))

@@ -81,9 +81,7 @@ pub fn record_store_call(operation: &'static str, ok: bool, duration: Duration) 
     histogram!(STORE_DURATION, "operation" => operation, "outcome" => outcome(ok)).record(duration.as_secs_f64());
 }
 
-/// Records one registry call (a manifest read or delete).
-// NOTE: easel has no registry client yet, so this series stays empty. The
-// client should call this for every registry request, as storage::metered does for the store.
+/// Records one registry call (a manifest read or delete); see `registry::metered`.
 pub fn record_registry_call(operation: &'static str, ok: bool, duration: Duration) {
     histogram!(REGISTRY_DURATION, "operation" => operation, "outcome" => outcome(ok)).record(duration.as_secs_f64());
 }

@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod events;
+pub mod metered;
 
 use std::fmt;
 

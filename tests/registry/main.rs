@@ -7,6 +7,7 @@ mod support;
 
 mod delete;
 mod events;
+mod metrics;
 mod outage;
 mod register;
 mod sync;
