@@ -10,7 +10,7 @@ use easel::catalogue::fields::{
 use easel::catalogue::model::{Group, GroupChanges, GroupQuery, Image, ImageQuery, NameFilter, PageRequest, Tag};
 use easel::catalogue::presets::{parse_presets, BUNDLED_PRESETS};
 use easel::error::Error;
-use easel::storage::{PresetLoad, Store, StoredAccessKey, StoredToken};
+use easel::storage::{CatalogueSize, PresetLoad, Store, StoredAccessKey, StoredToken};
 use uuid::Uuid;
 
 use crate::Backend;
@@ -597,4 +597,29 @@ pub async fn presets_sync_applies_changes_and_removals(backend: Backend) {
     for (group_id, count) in per_group {
         assert_eq!(group(store, group_id).await.version_count, count);
     }
+}
+
+pub async fn catalogue_size_counts_live_images_and_groups(backend: Backend) {
+    let store = backend.store.as_ref();
+    let presets = parse_presets(BUNDLED_PRESETS, "bundled", HOST, 10).unwrap();
+    store.sync_presets(&presets, 10).await.unwrap();
+    let built_in_groups: std::collections::HashSet<&str> = presets.iter().map(|preset| preset.name.as_str()).collect();
+    let owner = project(1);
+    let first = insert(store, image(&owner, "team", "torch", "1", 100)).await;
+    let second = insert(store, image(&owner, "team", "torch", "2", 200)).await;
+    insert(store, image(&project(2), "team", "torch", "1", 150)).await;
+
+    let before = store.count_catalogue().await.unwrap();
+    store.delete_image(first.id, 300).await.unwrap().unwrap();
+    store.delete_image(second.id, 301).await.unwrap().unwrap();
+    let after = store.count_catalogue().await.unwrap();
+
+    let expected_before = CatalogueSize {
+        dedicated_images: 3,
+        built_in_images: presets.len() as u64,
+        dedicated_groups: 2,
+        built_in_groups: built_in_groups.len() as u64,
+    };
+    assert_eq!(before, expected_before);
+    assert_eq!(after, CatalogueSize { dedicated_images: 1, dedicated_groups: 1, ..expected_before });
 }

@@ -78,6 +78,7 @@ for_each_backend!(
     groups_order_by_update_then_namespace_and_name,
     group_update_changes_read_me_and_tags,
     group_keeps_latest_named_swr_instance,
+    catalogue_size_counts_live_images_and_groups,
     image_state_update_touches_group,
     presets_sync_is_idempotent,
     presets_sync_applies_changes_and_removals,
