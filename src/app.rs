@@ -44,8 +44,30 @@ pub async fn open_store(config: &StoreConfig) -> anyhow::Result<Arc<dyn Store>> 
     }
 }
 
+/// Loads the master key and checks it against the stored access keys, so a
+/// wrong `--master-key-file` stops the process instead of failing every
+/// signed request later.
 async fn open_authenticator(config: &StoreConfig, store: Arc<dyn Store>) -> anyhow::Result<Authenticator> {
-    let master_key = MasterKey::load_or_create(&config.master_key_file)?;
+    let path = &config.master_key_file;
+    let oldest = store.oldest_access_key().await?;
+    if oldest.is_some() && !path.exists() {
+        bail!(
+            "The database holds access keys but the master key file {} does not exist; \
+             set --master-key-file (EASEL_MASTER_KEY_FILE) to the file that encrypted them",
+            path.display()
+        );
+    }
+
+    let master_key = MasterKey::load_or_create(path)?;
+    if let Some(key) = oldest {
+        master_key.decrypt(&key.secret_ciphertext).with_context(|| {
+            format!(
+                "The master key file {} does not decrypt the stored access keys; \
+                 set --master-key-file (EASEL_MASTER_KEY_FILE) to the file that encrypted them",
+                path.display()
+            )
+        })?;
+    }
     Ok(Authenticator::new(store, master_key))
 }
 
@@ -156,7 +178,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .with_context(|| format!("Failed to listen on {}", config.listen))?;
     let address = listener.local_addr()?;
 
-    if app.state.authenticator.count_access_keys().await? == 0 {
+    if !app.state.authenticator.has_access_keys().await? {
         print_first_credentials(&app.state.authenticator, address).await?;
     }
 

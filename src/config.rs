@@ -63,7 +63,7 @@ pub enum TokenCommand {
         #[arg(long)]
         project_id: String,
         /// How long the token stays valid, such as 30m, 24h or 7d.
-        #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
+        #[arg(long, default_value = "24h", value_parser = parse_ttl)]
         ttl: Duration,
         #[command(flatten)]
         store: StoreConfig,
@@ -254,6 +254,16 @@ impl ServeConfig {
     }
 }
 
+/// Parses a token lifetime such as `30m` or `7d`; a zero lifetime would make
+/// a token that is expired when issued, so it is rejected.
+fn parse_ttl(value: &str) -> Result<Duration, String> {
+    let ttl = humantime::parse_duration(value).map_err(|err| format!("invalid duration '{value}': {err}"))?;
+    if ttl.is_zero() {
+        return Err("the lifetime must be longer than zero, such as 30m or 24h".to_owned());
+    }
+    Ok(ttl)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,3 +303,4 @@ mod tests {
         assert_eq!(config.implied_registry_host(), "localhost:5000");
     }
 }
+

@@ -148,7 +148,7 @@ pub fn parse_tags(tags: Option<Vec<TagInput>>) -> Result<Option<Vec<Tag>>> {
     }
     let mut parsed = Vec::with_capacity(tags.len());
     for (i, tag) in tags.into_iter().enumerate() {
-        let key = tag.key.filter(|k| !k.is_empty()).ok_or_else(|| Error::field(&format!("tags[{i}].key"), "is required"))?;
+        let key = tag.key.filter(|k| !k.is_empty()).ok_or_else(|| Error::field(&format!("tags[{i}].key"), "missing; every tag needs a key"))?;
         check_max_chars(&format!("tags[{i}].key"), &key, MAX_TAG_KEY_CHARS)?;
         let value = tag.value.unwrap_or_default();
         check_max_chars(&format!("tags[{i}].value"), &value, MAX_TAG_VALUE_CHARS)?;
@@ -157,10 +157,22 @@ pub fn parse_tags(tags: Option<Vec<TagInput>>) -> Result<Option<Vec<Tag>>> {
     Ok(Some(parsed))
 }
 
+/// Parses a dev service a registration may name: `NOTEBOOK` or `SSH`.
+/// `AI_FLOW` exists only on built-in images.
+fn parse_registrable_service(field: &str, value: &str) -> Result<DevService> {
+    match DevService::parse(field, value) {
+        Ok(DevService::AiFlow) => Err(Error::field(field, "'AI_FLOW' is reserved for built-in images; expected NOTEBOOK or SSH")),
+        Ok(service) => Ok(service),
+        Err(_) => Err(Error::field(field, format!("'{}' is not one of NOTEBOOK, SSH", truncate_for_message(value)))),
+    }
+}
+
 impl NewImage {
     /// Parses a register body; references without a host get `default_host`.
     pub fn parse(input: RegisterImageInput, default_host: &str) -> Result<Self> {
-        let swr_path = input.swr_path.ok_or_else(|| Error::field("swr_path", "is required"))?;
+        let swr_path = input
+            .swr_path
+            .ok_or_else(|| Error::field("swr_path", "missing; expected a reference such as team/pytorch:2.1.0"))?;
         let length = swr_path.chars().count();
         if !(16..=2048).contains(&length) {
             return Err(Error::field(
@@ -171,12 +183,9 @@ impl NewImage {
         let reference = Reference::parse(&swr_path, default_host)?;
 
         let dev_services = match input.services {
-            Some(values) => parse_enum_list("services", values, DevService::parse)?,
+            Some(values) => parse_enum_list("services", values, parse_registrable_service)?,
             None => vec![DevService::Notebook, DevService::Ssh],
         };
-        if dev_services.contains(&DevService::AiFlow) {
-            return Err(Error::field("services", "'AI_FLOW' is reserved for built-in images; expected NOTEBOOK or SSH"));
-        }
 
         Ok(NewImage {
             reference,
@@ -228,7 +237,7 @@ fn parse_limit(params: &QueryParams) -> Result<PageRequest> {
             _ => {
                 return Err(Error::field(
                     "limit",
-                    format!("'{}' is out of range; expected an integer from 1 to {MAX_LIMIT}", truncate_for_message(value)),
+                    format!("'{}' is not an integer from 1 to {MAX_LIMIT}", truncate_for_message(value)),
                 ))
             }
         },
@@ -240,7 +249,7 @@ fn parse_limit(params: &QueryParams) -> Result<PageRequest> {
             _ => {
                 return Err(Error::field(
                     "offset",
-                    format!("'{}' is out of range; expected a non-negative integer", truncate_for_message(value)),
+                    format!("'{}' is not a non-negative integer", truncate_for_message(value)),
                 ))
             }
         },

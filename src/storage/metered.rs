@@ -42,8 +42,8 @@ impl Store for MeteredStore {
         timed("find_access_key", self.inner.find_access_key(access_key)).await
     }
 
-    async fn count_access_keys(&self) -> Result<u64> {
-        timed("count_access_keys", self.inner.count_access_keys()).await
+    async fn oldest_access_key(&self) -> Result<Option<StoredAccessKey>> {
+        timed("oldest_access_key", self.inner.oldest_access_key()).await
     }
 
     async fn insert_token(&self, token: &StoredToken) -> Result<()> {

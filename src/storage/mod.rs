@@ -27,6 +27,13 @@ pub struct StoredAccessKey {
     pub create_at: i64,
 }
 
+/// Builds a stored access key from its columns, in the order both backends select them.
+pub(crate) fn stored_access_key(
+    (access_key, project_id, secret_ciphertext, create_at): (String, String, Vec<u8>, i64),
+) -> StoredAccessKey {
+    StoredAccessKey { access_key, project_id, secret_ciphertext, create_at }
+}
+
 /// A token as stored: only its hash.
 #[derive(Debug, Clone)]
 pub struct StoredToken {
@@ -90,8 +97,8 @@ pub trait Store: Send + Sync + 'static {
     /// Finds an access key by its id.
     async fn find_access_key(&self, access_key: &str) -> Result<Option<StoredAccessKey>>;
 
-    /// Counts the access keys of every project.
-    async fn count_access_keys(&self) -> Result<u64>;
+    /// Finds the oldest access key of any project, or `None` when there is none.
+    async fn oldest_access_key(&self) -> Result<Option<StoredAccessKey>>;
 
     /// Records a new token.
     async fn insert_token(&self, token: &StoredToken) -> Result<()>;
@@ -127,8 +134,10 @@ pub trait Store: Send + Sync + 'static {
     /// Applies changes to a group. Returns the updated group.
     async fn update_group(&self, id: Uuid, changes: &GroupChanges, now: i64) -> Result<Option<Group>>;
 
-    /// Marks every image of a group deleted. Returns the group as it was
-    /// before and the deleted images, or `None` when it has no images.
+    /// Marks every image of a group deleted and clears the group's read-me
+    /// and tags, so they do not return with a later image of the same name.
+    /// Returns the group as it was before and the deleted images, or `None`
+    /// when it has no images.
     async fn delete_group(&self, id: Uuid, now: i64) -> Result<Option<DeletedGroup>>;
 
     /// Makes the built-in images exactly `presets`: inserts new ones, updates

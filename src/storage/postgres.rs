@@ -19,7 +19,7 @@ use crate::catalogue::model::{Group, GroupChanges, GroupQuery, Image, ImageQuery
 use crate::error::{Error, Result};
 use crate::storage::rows::{join_wire, tag_reference, tags_json, GroupRow, ImageRow, GROUP_COLUMNS, IMAGE_COLUMNS};
 use crate::storage::{
-    is_unique_violation, scope_of, scopes, CatalogueSize, DeletedGroup, PresetLoad, Store, StoredAccessKey, StoredToken, BUILT_IN_SCOPE,
+    is_unique_violation, scope_of, scopes, stored_access_key, CatalogueSize, DeletedGroup, PresetLoad, Store, StoredAccessKey, StoredToken, BUILT_IN_SCOPE,
 };
 
 /// The maximum number of connections one replica opens.
@@ -393,17 +393,17 @@ impl Store for PostgresStore {
         .bind(access_key)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(access_key, project_id, secret_ciphertext, create_at)| StoredAccessKey {
-            access_key,
-            project_id,
-            secret_ciphertext,
-            create_at,
-        }))
+        Ok(row.map(stored_access_key))
     }
 
-    async fn count_access_keys(&self) -> Result<u64> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM access_keys").fetch_one(&self.pool).await?;
-        Ok(u64::try_from(count).unwrap_or(0))
+    async fn oldest_access_key(&self) -> Result<Option<StoredAccessKey>> {
+        let row: Option<(String, String, Vec<u8>, i64)> = sqlx::query_as(
+            "SELECT access_key, project_id, secret_ciphertext, create_at FROM access_keys \
+             ORDER BY create_at, access_key LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(stored_access_key))
     }
 
     async fn insert_token(&self, token: &StoredToken) -> Result<()> {
@@ -567,7 +567,8 @@ impl Store for PostgresStore {
         .bind(now)
         .fetch_all(&mut *tx)
         .await?;
-        sqlx::query("UPDATE image_groups SET version_count = 0, update_at = GREATEST(update_at, $2) WHERE id = $1")
+        sqlx::query("UPDATE image_groups SET version_count = 0, read_me = '', tags = '[]', update_at = GREATEST(update_at, $2) \
+             WHERE id = $1")
             .bind(id.to_string())
             .bind(now)
             .execute(&mut *tx)

@@ -16,7 +16,7 @@ use crate::catalogue::model::{Group, GroupChanges, GroupQuery, Image, ImageQuery
 use crate::error::{Error, Result};
 use crate::storage::rows::{join_wire, tag_reference, tags_json, GroupRow, ImageRow, GROUP_COLUMNS, IMAGE_COLUMNS};
 use crate::storage::{
-    is_unique_violation, scope_of, scopes, CatalogueSize, DeletedGroup, PresetLoad, Store, StoredAccessKey, StoredToken, BUILT_IN_SCOPE,
+    is_unique_violation, scope_of, scopes, stored_access_key, CatalogueSize, DeletedGroup, PresetLoad, Store, StoredAccessKey, StoredToken, BUILT_IN_SCOPE,
 };
 
 const READ_CONNECTIONS: u32 = 4;
@@ -46,6 +46,7 @@ impl SqliteStore {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("Failed to create the database directory {}", parent.display()))?;
         }
+        create_owner_only(&path)?;
 
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
@@ -66,6 +67,23 @@ impl SqliteStore {
             .with_context(|| format!("Failed to open the SQLite database {} for reading", path.display()))?;
 
         Ok(SqliteStore { reader, writer })
+    }
+}
+
+/// Creates an empty database file readable only by its owner, unless it
+/// exists. SQLite gives the WAL and shared-memory files the same mode.
+fn create_owner_only(path: &std::path::Path) -> anyhow::Result<()> {
+    if path.as_os_str() == ":memory:" {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(err).with_context(|| format!("Failed to create the database file {}", path.display())),
     }
 }
 
@@ -284,17 +302,17 @@ impl Store for SqliteStore {
         .bind(access_key)
         .fetch_optional(&self.reader)
         .await?;
-        Ok(row.map(|(access_key, project_id, secret_ciphertext, create_at)| StoredAccessKey {
-            access_key,
-            project_id,
-            secret_ciphertext,
-            create_at,
-        }))
+        Ok(row.map(stored_access_key))
     }
 
-    async fn count_access_keys(&self) -> Result<u64> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM access_keys").fetch_one(&self.reader).await?;
-        Ok(u64::try_from(count).unwrap_or(0))
+    async fn oldest_access_key(&self) -> Result<Option<StoredAccessKey>> {
+        let row: Option<(String, String, Vec<u8>, i64)> = sqlx::query_as(
+            "SELECT access_key, project_id, secret_ciphertext, create_at FROM access_keys \
+             ORDER BY create_at, access_key LIMIT 1",
+        )
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(row.map(stored_access_key))
     }
 
     async fn insert_token(&self, token: &StoredToken) -> Result<()> {
@@ -451,7 +469,8 @@ impl Store for SqliteStore {
         .bind(now)
         .fetch_all(&mut *tx)
         .await?;
-        sqlx::query("UPDATE image_groups SET version_count = 0, update_at = MAX(update_at, ?2) WHERE id = ?1")
+        sqlx::query("UPDATE image_groups SET version_count = 0, read_me = '', tags = '[]', update_at = MAX(update_at, ?2) \
+             WHERE id = ?1")
             .bind(id.to_string())
             .bind(now)
             .execute(&mut *tx)

@@ -116,7 +116,7 @@ async fn unsortable_sort_key_is_rejected() {
 fn bad_register_bodies() -> Vec<(Value, Vec<&'static str>)> {
     let too_many_tags: Vec<Value> = (0..21).map(|i| json!({ "key": format!("k{i}"), "value": "v" })).collect();
     vec![
-        (json!({}), vec!["swr_path", "required"]),
+        (json!({}), vec!["swr_path", "missing"]),
         (json!({ "swr_path": null }), vec!["swr_path"]),
         (json!({ "swr_path": 5 }), vec!["swr_path"]),
         (json!({ "swr_path": "ns/img:t" }), vec!["swr_path", "ns/img:t"]),
@@ -142,7 +142,7 @@ fn bad_register_bodies() -> Vec<(Value, Vec<&'static str>)> {
         (json!({ "swr_path": "ok-ns/ok-image:v1.0.0", "resource_category": ["TPU"] }), vec!["resource_category", "TPU"]),
         (json!({ "swr_path": "ok-ns/ok-image:v1.0.0", "resource_category": "CPU" }), vec!["resource_category"]),
         (json!({ "swr_path": "ok-ns/ok-image:v1.0.0", "service_type": "GAME" }), vec!["service_type", "GAME"]),
-        (json!({ "swr_path": "ok-ns/ok-image:v1.0.0", "services": ["FTP"] }), vec!["services", "FTP"]),
+        (json!({ "swr_path": "ok-ns/ok-image:v1.0.0", "services": ["FTP"] }), vec!["services", "'FTP' is not one of NOTEBOOK, SSH"]),
         (json!({ "swr_path": "ok-ns/ok-image:v1.0.0", "services": ["AI_FLOW"] }), vec!["services", "AI_FLOW"]),
         (json!({ "swr_path": "ok-ns/ok-image:v1.0.0", "visibility": "SECRET" }), vec!["visibility", "SECRET"]),
         (json!({ "swr_path": "ok-ns/ok-image:v1.0.0", "workspace_id": "1" }), vec!["workspace_id", "1"]),

@@ -207,6 +207,22 @@ async fn group_delete_accepts_force_flag() {
 }
 
 #[tokio::test]
+async fn group_delete_clears_read_me() {
+    let app = spawn_app().await;
+    app.register(&app.project, "docs/model:v1.0.0").await;
+    let group = app.dedicated_group(&app.project, "model").await;
+    let path = format!("/images/group/{}", id_of(&group));
+    app.put(&app.project, &path, &json!({ "read_me": "# model" })).await.ok();
+    app.delete(&app.project, &path).await.ok();
+
+    app.register(&app.project, "docs/model:v2.0.0").await;
+    let again = app.dedicated_group(&app.project, "model").await;
+
+    assert_eq!(again["id"], group["id"]);
+    assert!(again.get("read_me").is_none(), "{again}");
+}
+
+#[tokio::test]
 async fn registering_after_group_delete_starts_count_afresh() {
     let app = spawn_app().await;
     app.register(&app.project, "again/model:v1.0.0").await;

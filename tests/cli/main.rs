@@ -4,6 +4,7 @@
 //! the service with SIGTERM.
 
 mod client;
+mod credentials;
 mod helpers;
 mod logs;
 mod metrics;
