@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use tokio::net::TcpListener;
 use tracing::info;
+use tracing_subscriber::EnvFilter;
 
 use crate::auth::credentials::MasterKey;
 use crate::auth::{Authenticator, IssuedAccessKey, IssuedToken};
@@ -28,6 +29,21 @@ use crate::telemetry;
 
 /// How long the token printed on first start stays valid.
 const FIRST_TOKEN_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Starts the log: one line per event on standard error, human-readable or
+/// JSON (`format` is `human` or `json`), filtered by `RUST_LOG` (default `info`).
+pub fn init_tracing(format: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().flatten_event(true).with_span_list(false).init();
+    } else {
+        builder.init();
+    }
+}
 
 /// Opens the store named by the database URL and applies its migrations.
 pub async fn open_store(config: &StoreConfig) -> anyhow::Result<Arc<dyn Store>> {

@@ -7,20 +7,6 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 use easel::config::{AccessKeyCommand, Cli, Command, TokenCommand};
 use serde::Serialize;
-use tracing_subscriber::EnvFilter;
-
-fn init_tracing(format: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr);
-    if format == "json" {
-        builder.json().flatten_event(true).with_span_list(false).init();
-    } else {
-        builder.init();
-    }
-}
 
 /// Prints a created credential as one line of JSON.
 fn print_json(value: anyhow::Result<impl Serialize>) -> anyhow::Result<()> {
@@ -42,7 +28,7 @@ fn exit_code(result: anyhow::Result<()>) -> ExitCode {
 async fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Serve(config) => {
-            init_tracing(&config.log_format);
+            easel::app::init_tracing(&config.log_format);
             exit_code(easel::app::serve(*config).await)
         }
         Command::AccessKey(AccessKeyCommand::Create { project_id, store }) => {

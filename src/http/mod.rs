@@ -74,11 +74,19 @@ pub fn router(state: AppState) -> Router {
     // Installs the metrics recorder before the first request is recorded.
     telemetry::prometheus();
 
-    routes
+    let routes = routes
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
-        .layer(Extension(ApiDocument::render(&document)))
+        .layer(Extension(ApiDocument::render(&document)));
+    with_request_layers(routes)
+}
+
+/// Wraps a router in the layers every response passes through: the body
+/// limit, the request log and metrics, and the request id. The benchmark's
+/// ceiling server uses it too, so it measures the same stack.
+pub fn with_request_layers(router: Router) -> Router {
+    router
         .layer(DefaultBodyLimit::disable())
         // Layers added to a router wrap each route after routing, so they see
         // the matched route template.

@@ -1,0 +1,155 @@
+//! `easel-bench`: the benchmark harness of easel. `seed` builds a catalogue
+//! straight into a fresh database, `run` measures every scenario against the
+//! ceiling and the peer registry, and `ceiling` is the reference server that
+//! `run` starts. bench/README.md describes a full run.
+
+mod ceiling;
+mod runner;
+mod seed;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::runner::RunOptions;
+use crate::seed::SeedSize;
+
+#[derive(Debug, Parser)]
+#[command(name = "easel-bench", about = "Seeds catalogues and measures easel against a ceiling and a peer")]
+struct Cli {
+    #[command(subcommand)]
+    command: BenchCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Seed a catalogue into a new SQLite database file and print what the runner needs as JSON.
+    Seed {
+        /// The database file to create; it must not exist.
+        #[arg(long)]
+        database: PathBuf,
+        #[command(flatten)]
+        size: SizeArgs,
+    },
+    /// Run every scenario and write the table under the results directory.
+    Run(RunArgs),
+    /// Serve a prebuilt body through easel's HTTP stack (started by `run`).
+    Ceiling {
+        #[arg(long)]
+        listen: SocketAddr,
+        /// The file whose bytes every response carries.
+        #[arg(long)]
+        body_file: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+struct SizeArgs {
+    /// Dedicated images over every project.
+    #[arg(long, default_value_t = SeedSize::FULL.images)]
+    images: u64,
+    /// Dedicated groups over every project.
+    #[arg(long, default_value_t = SeedSize::FULL.groups)]
+    groups: u64,
+    /// Projects; the first is the measured one.
+    #[arg(long, default_value_t = SeedSize::FULL.projects)]
+    projects: u64,
+    /// Groups of the measured project.
+    #[arg(long, default_value_t = SeedSize::FULL.measured_groups)]
+    measured_groups: u64,
+}
+
+impl SizeArgs {
+    fn size(&self) -> SeedSize {
+        SeedSize { images: self.images, groups: self.groups, projects: self.projects, measured_groups: self.measured_groups }
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+struct RunArgs {
+    /// Run on a tiny catalogue for 2 s per scenario, to check that the harness works; the figures mean nothing.
+    #[arg(long)]
+    smoke: bool,
+    #[command(flatten)]
+    size: SizeArgs,
+    /// Seconds each scenario runs (default 10, or 2 with --smoke).
+    #[arg(long)]
+    seconds: Option<u64>,
+    /// Connections of the read scenarios and the references.
+    #[arg(long, default_value_t = 32)]
+    connections: u32,
+    /// Connections of the register scenario.
+    #[arg(long, default_value_t = 16)]
+    write_connections: u32,
+    /// wrk threads.
+    #[arg(long, default_value_t = 2)]
+    threads: u32,
+    /// Where the database, logs and the peer's storage go.
+    #[arg(long, default_value = "target/bench-work")]
+    work_dir: PathBuf,
+    /// Where the Markdown and JSON tables go.
+    #[arg(long, default_value = "bench/results")]
+    results_dir: PathBuf,
+    /// The name of the result files (default `sqlite`, or `smoke-sqlite` with --smoke).
+    #[arg(long)]
+    label: Option<String>,
+    /// The easel binary (default: the one built next to this program).
+    #[arg(long)]
+    easel: Option<PathBuf>,
+    /// The distribution registry binary of the peer.
+    #[arg(long, default_value = "docker-registry")]
+    registry: PathBuf,
+}
+
+impl RunArgs {
+    fn options(&self) -> anyhow::Result<RunOptions> {
+        let easel = match &self.easel {
+            Some(path) => path.clone(),
+            None => std::env::current_exe()?.with_file_name("easel"),
+        };
+        Ok(RunOptions {
+            size: if self.smoke { SeedSize::SMOKE } else { self.size.size() },
+            seconds: self.seconds.unwrap_or(if self.smoke { 2 } else { 10 }),
+            warmup_seconds: if self.smoke { 0 } else { 1 },
+            connections: self.connections,
+            write_connections: self.write_connections,
+            threads: self.threads,
+            work_dir: self.work_dir.clone(),
+            results_dir: self.results_dir.clone(),
+            label: self.label.clone().unwrap_or_else(|| if self.smoke { "smoke-sqlite" } else { "sqlite" }.to_owned()),
+            easel,
+            registry: self.registry.clone(),
+        })
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        BenchCommand::Seed { database, size } => {
+            let manifest = seed::seed_sqlite(&database, size.size()).await?;
+            println!("{}", serde_json::to_string_pretty(&manifest)?);
+            Ok(())
+        }
+        BenchCommand::Run(args) => {
+            runner::run(&args.options()?).await?;
+            Ok(())
+        }
+        BenchCommand::Ceiling { listen, body_file } => {
+            easel::app::init_tracing("human");
+            ceiling::serve(listen, &body_file).await
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("easel-bench: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
