@@ -260,6 +260,9 @@ fn log_file(work_dir: &Path, name: &str) -> anyhow::Result<std::fs::File> {
     std::fs::File::create(&path).with_context(|| format!("Failed to create {}", path.display()))
 }
 
+/// The number of wrk runs started by this process.
+static WRK_RUNS: AtomicU64 = AtomicU64::new(0);
+
 fn run_wrk(options: &RunOptions, address: SocketAddr, scenario: &Scenario, seconds: u64) -> anyhow::Result<WrkResult> {
     let script = options.work_dir.join(format!("{}.lua", scenario.name));
     std::fs::write(&script, format!("{}\n{REPORT_LUA}", scenario.script))?;
@@ -273,6 +276,8 @@ fn run_wrk(options: &RunOptions, address: SocketAddr, scenario: &Scenario, secon
         .arg(&script)
         .arg(&url)
         .envs(scenario.env.iter().map(|(key, value)| (*key, value)))
+        // Register references carry the run id, so no two wrk runs send the same one.
+        .env("BENCH_RUN", format!("{}-{}", std::process::id(), WRK_RUNS.fetch_add(1, Ordering::Relaxed)))
         .stdin(Stdio::null())
         .output()
         .context("Failed to run wrk; scripts/install-deps installs it")?;
@@ -322,7 +327,6 @@ fn easel_scenarios(options: &RunOptions, seed: &SeedManifest, token: &str) -> Ve
     let project = &seed.project_id;
     let groups = format!("/v1/{project}/images/group");
     let images = format!("/v1/{project}/images");
-    let run_id = std::process::id().to_string();
     let token_env = ("EASEL_TOKEN", token.to_owned());
     let get = |name, path_and_query: String| Scenario {
         name,
@@ -346,7 +350,7 @@ fn easel_scenarios(options: &RunOptions, seed: &SeedManifest, token: &str) -> Ve
             path_and_query: images.clone(),
             script: REGISTER_LUA.to_owned(),
             connections: options.write_connections,
-            env: vec![token_env.clone(), ("BENCH_RUN", format!("{run_id}a"))],
+            env: vec![token_env.clone()],
         },
         Scenario {
             name: "mix_95_read_5_write",
@@ -354,7 +358,7 @@ fn easel_scenarios(options: &RunOptions, seed: &SeedManifest, token: &str) -> Ve
             path_and_query: images,
             script: format!("{REGISTER_LUA}\n{MIX_LUA}"),
             connections: options.connections,
-            env: vec![token_env, ("BENCH_RUN", format!("{run_id}b")), ("BENCH_READ_PATH", groups)],
+            env: vec![token_env, ("BENCH_READ_PATH", groups)],
         },
     ]
 }

@@ -23,7 +23,7 @@ use uuid::Uuid;
 /// the server started on the database finds the presets unchanged.
 pub const REGISTRY_HOST: &str = "localhost:5000";
 
-/// Images per multi-row INSERT: 28 columns each stays under SQLite's limit
+/// Images per multi-row INSERT: 29 columns each stays under SQLite's limit
 /// of 32,766 bound parameters per statement.
 const IMAGES_PER_STATEMENT: usize = 1000;
 
@@ -277,7 +277,8 @@ async fn insert_groups(conn: &mut SqliteConnection, groups: &[SeedGroup], per_gr
         let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO images (id, project_id, workspace_id, group_id, type, swr_path, namespace, name, tag, digest, \
              arch, description, origin, resource_categories, service_type, dev_services, visibility, status, \
-             status_message, flavor_type, swr_instance_id, show_name, show_tag, tags, read_me, size, create_at, update_at) ",
+             status_message, flavor_type, swr_instance_id, show_name, show_tag, tags, read_me, size, create_at, update_at, \
+             tag_reference) ",
         );
         insert.push_values(chunk, |mut row, &(group, version)| {
             let id = Uuid::new_v4().to_string();
@@ -291,6 +292,8 @@ async fn insert_groups(conn: &mut SqliteConnection, groups: &[SeedGroup], per_gr
 
 fn push_image(row: &mut sqlx::query_builder::Separated<'_, '_, Sqlite, &str>, id: String, group: &SeedGroup, version: u64) {
     let tag = tag_of(version);
+    // Seeded references pin no digest, so the tag reference is the whole reference.
+    let reference = format!("{REGISTRY_HOST}/{}/{}:{tag}", group.namespace, group.name);
     let at = group.first_at + version as i64 * HOUR_MS;
     let (arch, categories) = match ACCELERATORS[group.accelerator] {
         accelerator if accelerator.starts_with("cann") => (Arch::Aarch64, [ResourceCategory::Cpu, ResourceCategory::Ascend]),
@@ -303,7 +306,7 @@ fn push_image(row: &mut sqlx::query_builder::Separated<'_, '_, Sqlite, &str>, id
         .push_bind("0")
         .push_bind(group.id.clone())
         .push_bind(ImageType::Dedicated.as_str())
-        .push_bind(format!("{REGISTRY_HOST}/{}/{}:{tag}", group.namespace, group.name))
+        .push_bind(reference.clone())
         .push_bind(group.namespace)
         .push_bind(group.name.clone())
         .push_bind(tag.clone())
@@ -325,5 +328,6 @@ fn push_image(row: &mut sqlx::query_builder::Separated<'_, '_, Sqlite, &str>, id
         .push_bind(None::<String>)
         .push_bind(size)
         .push_bind(at)
-        .push_bind(at);
+        .push_bind(at)
+        .push_bind(reference);
 }

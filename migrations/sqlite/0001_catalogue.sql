@@ -39,15 +39,17 @@ CREATE TABLE image_groups (
 CREATE UNIQUE INDEX image_groups_key ON image_groups (scope, workspace_id, namespace, name);
 
 -- Serves the default order (update_at descending, namespace, name) for one scope.
-CREATE INDEX image_groups_listing ON image_groups (scope, workspace_id, update_at DESC, namespace, name, id)
+-- The listing indexes end in version_count so that listings and counts read
+-- them alone: SQLite needs the column to check the partial index's condition.
+CREATE INDEX image_groups_listing ON image_groups (scope, workspace_id, update_at DESC, namespace, name, id, version_count)
     WHERE version_count > 0;
 
 -- Serves the namespace filter in the default order.
-CREATE INDEX image_groups_by_namespace ON image_groups (scope, workspace_id, namespace, update_at DESC, name, id)
+CREATE INDEX image_groups_by_namespace ON image_groups (scope, workspace_id, namespace, update_at DESC, name, id, version_count)
     WHERE version_count > 0;
 
 -- Serves the exact name filter.
-CREATE INDEX image_groups_by_name ON image_groups (scope, workspace_id, name)
+CREATE INDEX image_groups_by_name ON image_groups (scope, workspace_id, name, version_count)
     WHERE version_count > 0;
 
 -- Built-in images have project_id ''. Deleted images stay as rows with

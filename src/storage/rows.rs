@@ -18,7 +18,9 @@ pub const IMAGE_COLUMNS: &str = "id, project_id, workspace_id, group_id, type, s
 pub const GROUP_COLUMNS: &str = "id, scope, workspace_id, type, namespace, name, description, read_me, icon_name, \
      swr_instance_id, swr_instance_name, tags, version_count, create_at, update_at";
 
-#[derive(sqlx::FromRow)]
+/// An image row. `Deserialize` reads it from a JSON array of its columns in
+/// this order, the form in which SQLite packs a listing's page.
+#[derive(sqlx::FromRow, serde::Deserialize)]
 pub struct ImageRow {
     pub id: String,
     pub project_id: String,
@@ -51,7 +53,8 @@ pub struct ImageRow {
     pub update_at: i64,
 }
 
-#[derive(sqlx::FromRow)]
+/// A group row, read from a JSON array of its columns like [`ImageRow`].
+#[derive(sqlx::FromRow, serde::Deserialize)]
 pub struct GroupRow {
     pub id: String,
     pub scope: String,

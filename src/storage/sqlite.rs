@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
+use serde::de::DeserializeOwned;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use uuid::Uuid;
@@ -357,24 +358,25 @@ impl Store for SqliteStore {
 
     async fn list_images(&self, query: &ImageQuery) -> Result<Page<Image>> {
         let scopes = scopes(query.project_id.as_str(), query.workspace_id.as_str(), query.image_type);
-        let mut tx = self.reader.begin().await?;
-
-        let total = fetch_total(&mut tx, &scopes, query, push_image_arm).await?;
-
-        let mut page = QueryBuilder::new("");
-        push_arms(&mut page, &format!("SELECT {IMAGE_COLUMNS}"), &scopes, query, push_image_arm);
-        page.push(" ORDER BY ");
         let direction = query.sort_dir.as_str();
-        for key in &query.sort_keys {
-            page.push(format!("{} {direction}, ", key.column()));
+        let mut keys: Vec<&str> = query.sort_keys.iter().map(|key| key.column()).collect();
+        if keys.is_empty() {
+            keys.push("update_at");
         }
-        if query.sort_keys.is_empty() {
-            page.push(format!("update_at {direction}, "));
-        }
-        page.push("id ASC");
-        push_page(&mut page, query.page);
-        let rows: Vec<ImageRow> = page.build_query_as().fetch_all(&mut *tx).await?;
-        tx.commit().await?;
+        let order = |prefix: &str| {
+            let mut order: String = keys.iter().map(|key| format!("{prefix}{key} {direction}, ")).collect();
+            order.push_str(&format!("{prefix}id ASC"));
+            order
+        };
+
+        let listing = PackedListing {
+            table: "images",
+            columns: IMAGE_COLUMNS,
+            key_columns: format!("id, {}", keys.join(", ")),
+            page_order: order(""),
+            row_order: order("listed."),
+        };
+        let (total, rows) = listing.fetch::<ImageQuery, ImageRow>(&self.reader, &scopes, query, push_image_arm, query.page).await?;
 
         let items = rows.into_iter().map(Image::try_from).collect::<Result<_>>()?;
         Ok(Page { items, total })
@@ -420,16 +422,15 @@ impl Store for SqliteStore {
 
     async fn list_groups(&self, query: &GroupQuery) -> Result<Page<Group>> {
         let scopes = scopes(query.project_id.as_str(), query.workspace_id.as_str(), query.image_type);
-        let mut tx = self.reader.begin().await?;
 
-        let total = fetch_total(&mut tx, &scopes, query, push_group_arm).await?;
-
-        let mut page = QueryBuilder::new("");
-        push_arms(&mut page, &format!("SELECT {GROUP_COLUMNS}"), &scopes, query, push_group_arm);
-        page.push(" ORDER BY update_at DESC, namespace ASC, name ASC, id ASC");
-        push_page(&mut page, query.page);
-        let rows: Vec<GroupRow> = page.build_query_as().fetch_all(&mut *tx).await?;
-        tx.commit().await?;
+        let listing = PackedListing {
+            table: "image_groups",
+            columns: GROUP_COLUMNS,
+            key_columns: "id, update_at, namespace, name".to_owned(),
+            page_order: "update_at DESC, namespace ASC, name ASC, id ASC".to_owned(),
+            row_order: "listed.update_at DESC, listed.namespace ASC, listed.name ASC, listed.id ASC".to_owned(),
+        };
+        let (total, rows) = listing.fetch::<GroupQuery, GroupRow>(&self.reader, &scopes, query, push_group_arm, query.page).await?;
 
         let items = rows.into_iter().map(Group::try_from).collect::<Result<_>>()?;
         Ok(Page { items, total })
@@ -548,17 +549,48 @@ impl Store for SqliteStore {
     }
 }
 
-async fn fetch_total<Q>(
-    conn: &mut SqliteConnection,
-    scopes: &[(String, String)],
-    query: &Q,
-    push_arm: ArmBuilder<Q>,
-) -> Result<u64> {
-    let mut count = QueryBuilder::new("SELECT COALESCE(SUM(n), 0) FROM (");
-    push_arms(&mut count, "SELECT COUNT(*) AS n", scopes, query, push_arm);
-    count.push(")");
-    let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
-    Ok(u64::try_from(total).unwrap_or(0))
+/// A listing read in one statement, so one round trip to SQLite's worker
+/// thread returns the total and the page from one snapshot. The page is found
+/// on the listing indexes by its key columns alone and its rows are then read
+/// by id and packed by SQLite into one JSON array of row arrays: passing each
+/// column of each row through sqlx separately cost more than the query itself.
+struct PackedListing {
+    table: &'static str,
+    /// The columns of a row, in the order its row type reads them.
+    columns: &'static str,
+    /// `id` and the columns the page order reads.
+    key_columns: String,
+    /// The listing order over the key columns.
+    page_order: String,
+    /// The same order over the table's rows, aliased `listed`.
+    row_order: String,
+}
+
+impl PackedListing {
+    async fn fetch<Q, R: DeserializeOwned>(
+        &self,
+        pool: &SqlitePool,
+        scopes: &[(String, String)],
+        query: &Q,
+        push_arm: ArmBuilder<Q>,
+        page: PageRequest,
+    ) -> Result<(u64, Vec<R>)> {
+        let columns: Vec<String> = self.columns.split(", ").map(|column| format!("listed.{column}")).collect();
+
+        let mut statement = QueryBuilder::new("SELECT (SELECT COALESCE(SUM(n), 0) FROM (");
+        push_arms(&mut statement, "SELECT COUNT(*) AS n", scopes, query, push_arm);
+        statement.push(format!(")), (SELECT json_group_array(json_array({}) ORDER BY {}) FROM (", columns.join(", "), self.row_order));
+        push_arms(&mut statement, &format!("SELECT {}", self.key_columns), scopes, query, push_arm);
+        statement.push(format!(" ORDER BY {}", self.page_order));
+        push_page(&mut statement, page);
+        statement.push(format!(") AS page JOIN {} AS listed ON listed.id = page.id)", self.table));
+
+        let (total, packed): (i64, String) = statement.build_query_as().fetch_one(pool).await?;
+        let rows = serde_json::from_str(&packed)
+            .with_context(|| format!("Failed to read the packed {} page", self.table))
+            .map_err(Error::Internal)?;
+        Ok((u64::try_from(total).unwrap_or(0), rows))
+    }
 }
 
 /// Rewrites a preset's descriptive fields in place; its group stays the same
