@@ -18,7 +18,7 @@ use crate::catalogue::presets::{parse_presets, BUNDLED_PRESETS};
 use crate::catalogue::{Catalogue, RegistryLink};
 use crate::clock::now_ms;
 use crate::config::{RegistryConfig, ServeConfig, StoreConfig};
-use crate::http::{router, AppState};
+use crate::http::{router, AppState, ListingResponses};
 use crate::registry::client::{Credentials, OciRegistry};
 use crate::registry::metered::MeteredRegistry;
 use crate::storage::metered::MeteredStore;
@@ -107,6 +107,10 @@ impl App {
         if let Some(link) = registry_link(&config.registry)? {
             catalogue = catalogue.with_registry(link);
         }
+        // Only a SQLite database is written by this process alone, so only then
+        // can a listing stay cached until this process's next write.
+        let listing_cache_entries =
+            if config.store.database_url.starts_with("sqlite:") { config.listing_cache_entries } else { 0 };
         Ok(App {
             store,
             state: AppState {
@@ -114,6 +118,7 @@ impl App {
                 authenticator: Arc::new(authenticator),
                 body_limit_bytes: config.body_limit_bytes,
                 registry_events_secret: config.registry.events_secret.clone().map(Arc::from),
+                listings: Arc::new(ListingResponses::new(listing_cache_entries)),
             },
         })
     }

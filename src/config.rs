@@ -113,6 +113,11 @@ pub struct ServeConfig {
     #[arg(long, env = "EASEL_BODY_LIMIT_BYTES", default_value_t = 1024 * 1024)]
     pub body_limit_bytes: usize,
 
+    /// How many recent group listings, and as many image listings, are kept in
+    /// memory until the next write (SQLite only); 0 turns the cache off.
+    #[arg(long, env = "EASEL_LISTING_CACHE_ENTRIES", default_value_t = 1024)]
+    pub listing_cache_entries: usize,
+
     /// Log format: `human` or `json`.
     #[arg(long, env = "EASEL_LOG_FORMAT", default_value = "human", value_parser = ["human", "json"])]
     pub log_format: String,

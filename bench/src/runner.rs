@@ -503,9 +503,18 @@ fn measure_ceiling(options: &RunOptions, body: &[u8], path: &str) -> anyhow::Res
 /// Lays out the peer registry's filesystem storage with one repository per
 /// seeded group: the catalogue endpoint of distribution 2.8 lists every
 /// directory under `repositories/` that has a `_layers` directory.
+/// Creating the directories takes minutes at the default size, so storage
+/// laid out for the same repository list by an earlier run is kept.
 fn populate_registry(root: &Path, seed: &SeedManifest) -> anyhow::Result<()> {
     let repositories = std::fs::read_to_string(&seed.repositories_file)
         .with_context(|| format!("Failed to read {}", seed.repositories_file.display()))?;
+    let marker = root.join("populated-from.repositories");
+    if std::fs::read_to_string(&marker).is_ok_and(|done| done == repositories) {
+        return Ok(());
+    }
+    if root.exists() {
+        std::fs::remove_dir_all(root).with_context(|| format!("Failed to remove {}", root.display()))?;
+    }
     let base = root.join("docker/registry/v2/repositories");
     for repository in repositories.lines() {
         for marker in ["_layers", "_manifests", "_uploads"] {
@@ -513,14 +522,11 @@ fn populate_registry(root: &Path, seed: &SeedManifest) -> anyhow::Result<()> {
             std::fs::create_dir_all(&dir).with_context(|| format!("Failed to create {}", dir.display()))?;
         }
     }
-    Ok(())
+    std::fs::write(&marker, repositories).with_context(|| format!("Failed to write {}", marker.display()))
 }
 
 fn measure_peer(options: &RunOptions, seed: &SeedManifest) -> anyhow::Result<ScenarioResult> {
     let root = options.work_dir.join("registry");
-    if root.exists() {
-        std::fs::remove_dir_all(&root)?;
-    }
     populate_registry(&root, seed)?;
     let address = free_port()?;
     let config = options.work_dir.join("registry.yml");

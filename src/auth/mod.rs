@@ -3,7 +3,8 @@
 pub mod credentials;
 pub mod signature;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::http::HeaderMap;
@@ -50,6 +51,56 @@ pub struct RequestParts<'a> {
 pub struct Authenticator {
     store: Arc<dyn Store>,
     master_key: MasterKey,
+    tokens: Arc<TokenCache>,
+}
+
+/// A token found in the store: its project and expiry time (UTC milliseconds).
+#[derive(Debug, Clone)]
+struct VerifiedToken {
+    project: ProjectId,
+    expires_at: i64,
+}
+
+fn check_expiry(token: VerifiedToken, now: i64) -> Result<ProjectId> {
+    if token.expires_at <= now {
+        return Err(Error::TokenExpired);
+    }
+    Ok(token.project)
+}
+
+/// How long a verified token is answered from memory before the store is read again.
+const TOKEN_CACHE_TTL_MS: i64 = 60_000;
+
+/// The most tokens kept in memory; the cache starts over when it is full.
+const TOKEN_CACHE_MAX_ENTRIES: usize = 10_000;
+
+/// Recently verified tokens by hash, so that a request does not cost a
+/// database read for its credential. Only tokens found in the store are kept,
+/// so unknown tokens cannot fill it.
+// NOTE: tokens cannot be revoked yet. A revocation command must clear this
+// cache or accept that a revoked token works for up to TOKEN_CACHE_TTL_MS.
+#[derive(Default)]
+struct TokenCache {
+    entries: Mutex<HashMap<String, (VerifiedToken, i64)>>,
+}
+
+impl TokenCache {
+    fn get(&self, token_hash: &str, now: i64) -> Option<VerifiedToken> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries
+            .get(token_hash)
+            .filter(|(_, cached_until)| now < *cached_until)
+            .map(|(token, _)| token.clone())
+    }
+
+    fn insert(&self, token_hash: String, token: VerifiedToken, now: i64) {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if entries.len() >= TOKEN_CACHE_MAX_ENTRIES {
+            entries.clear();
+        }
+        let cached_until = now.saturating_add(TOKEN_CACHE_TTL_MS);
+        entries.insert(token_hash, (token, cached_until));
+    }
 }
 
 fn reject(reason: impl Into<String>) -> Error {
@@ -62,7 +113,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 impl Authenticator {
     pub fn new(store: Arc<dyn Store>, master_key: MasterKey) -> Self {
-        Authenticator { store, master_key }
+        Authenticator { store, master_key, tokens: Arc::default() }
     }
 
     /// Creates an access key for a project; the secret key is stored encrypted.
@@ -121,11 +172,17 @@ impl Authenticator {
         if !token.starts_with(TOKEN_PREFIX) {
             return Err(Error::TokenInvalid);
         }
-        let stored = self.store.find_token(&hash_token(token)).await?.ok_or(Error::TokenInvalid)?;
-        if stored.expires_at <= now_ms() {
-            return Err(Error::TokenExpired);
+        let token_hash = hash_token(token);
+        let now = now_ms();
+        if let Some(cached) = self.tokens.get(&token_hash, now) {
+            return check_expiry(cached, now);
         }
-        ProjectId::parse(&stored.project_id).map_err(|_| Error::TokenInvalid)
+
+        let stored = self.store.find_token(&token_hash).await?.ok_or(Error::TokenInvalid)?;
+        let project = ProjectId::parse(&stored.project_id).map_err(|_| Error::TokenInvalid)?;
+        let verified = VerifiedToken { project, expires_at: stored.expires_at };
+        self.tokens.insert(token_hash, verified.clone(), now);
+        check_expiry(verified, now)
     }
 
     async fn verify_signature(&self, authorization: &str, request: &RequestParts<'_>) -> Result<ProjectId> {

@@ -1,6 +1,7 @@
 //! The catalogue: images, groups and the rules between them. It knows
 //! nothing of HTTP; callers hand it parsed requests and get records back.
 
+pub mod cache;
 pub mod events;
 pub mod fields;
 mod inventory;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use tracing::info;
 use uuid::Uuid;
 
+use crate::catalogue::cache::{TrackedStore, WriteGeneration};
 use crate::catalogue::fields::{ImageStatus, ImageType, ProjectId, Visibility};
 use crate::catalogue::inventory::RegistryState;
 use crate::catalogue::model::{Group, GroupChanges, GroupQuery, Image, ImageQuery, Listing};
@@ -32,6 +34,8 @@ pub struct Catalogue {
     store: Arc<dyn Store>,
     default_registry_host: String,
     registry: Option<RegistryLink>,
+    /// Advanced after every write, so cached listings can tell they are stale.
+    writes: Arc<WriteGeneration>,
 }
 
 /// The registry the catalogue checks references against, and its rules.
@@ -51,7 +55,16 @@ fn parse_id(id: &str) -> Option<Uuid> {
 impl Catalogue {
     /// Creates a catalogue; references without a host get `default_registry_host`.
     pub fn new(store: Arc<dyn Store>, default_registry_host: String) -> Self {
-        Catalogue { store, default_registry_host, registry: None }
+        let writes = Arc::new(WriteGeneration::default());
+        let store = Arc::new(TrackedStore::new(store, writes.clone()));
+        Catalogue { store, default_registry_host, registry: None, writes }
+    }
+
+    /// Returns the number of writes this catalogue has made. A listing read
+    /// after it was returned stays current until it changes, provided no
+    /// other process writes to the store.
+    pub fn write_generation(&self) -> u64 {
+        self.writes.current()
     }
 
     /// Puts a registry behind the catalogue: references must name it, and

@@ -1,6 +1,7 @@
 //! Handlers of the image group operations: list, update, delete.
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
+use axum::response::Response;
 use axum::Json;
 
 use crate::catalogue::model::{GroupChanges, Listing};
@@ -10,7 +11,7 @@ use crate::http::error::ErrorBody;
 use crate::http::extract::{Caller, JsonBody, OptionalJsonBody, Params, ResourceId};
 use crate::http::params::GroupListParams;
 use crate::http::wire::GroupBody;
-use crate::http::AppState;
+use crate::http::{cached_listing, AppState};
 
 /// ListImageGroup: `GET /v1/{project_id}/images/group`.
 #[utoipa::path(
@@ -34,11 +35,15 @@ use crate::http::AppState;
 pub async fn list(
     State(state): State<AppState>,
     Caller(caller): Caller,
+    RawQuery(query): RawQuery,
     Params(params): Params,
-) -> Result<Json<Listing<GroupBody>>> {
-    let listing = state.catalogue.list_groups(&caller, &params).await?;
+) -> Result<Response> {
+    let load = async {
+        let listing = state.catalogue.list_groups(&caller, &params).await?;
+        Ok(listing.map(GroupBody::from))
+    };
 
-    Ok(Json(listing.map(GroupBody::from)))
+    cached_listing(&state.listings.groups, &state.catalogue, &caller, query.as_deref(), load).await
 }
 
 /// UpdateImageGroup: `PUT /v1/{project_id}/images/group/{id}`.

@@ -1,6 +1,7 @@
 //! Handlers of the image operations: register, list, show, delete, sync.
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
+use axum::response::Response;
 use axum::Json;
 
 use crate::catalogue::model::Listing;
@@ -10,7 +11,7 @@ use crate::http::error::ErrorBody;
 use crate::http::extract::{Caller, JsonBody, OptionalJsonBody, Params, ResourceId};
 use crate::http::params::ImageListParams;
 use crate::http::wire::ImageBody;
-use crate::http::AppState;
+use crate::http::{cached_listing, AppState};
 
 /// RegisterImage: `POST /v1/{project_id}/images`.
 #[utoipa::path(
@@ -67,11 +68,15 @@ pub async fn register(
 pub async fn list(
     State(state): State<AppState>,
     Caller(caller): Caller,
+    RawQuery(query): RawQuery,
     Params(params): Params,
-) -> Result<Json<Listing<ImageBody>>> {
-    let listing = state.catalogue.list_images(&caller, &params).await?;
+) -> Result<Response> {
+    let load = async {
+        let listing = state.catalogue.list_images(&caller, &params).await?;
+        Ok(listing.map(ImageBody::from))
+    };
 
-    Ok(Json(listing.map(ImageBody::from)))
+    cached_listing(&state.listings.images, &state.catalogue, &caller, query.as_deref(), load).await
 }
 
 /// ShowImage: `GET /v1/{project_id}/images/{id}`.

@@ -13,13 +13,19 @@ pub mod registry_events;
 pub mod service;
 pub mod wire;
 
+use std::future::Future;
 use std::sync::Arc;
 
+use anyhow::Context;
+use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderName, Method, Uri};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderName, HeaderValue, Method, Response, Uri};
+use axum::response::IntoResponse;
 use axum::{middleware, Extension, Router};
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use serde::Serialize;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 use utoipa::OpenApi;
@@ -27,6 +33,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Authenticator;
+use crate::catalogue::cache::ListingCache;
+use crate::catalogue::fields::ProjectId;
+use crate::catalogue::model::Listing;
 use crate::catalogue::Catalogue;
 use crate::error::Error;
 use crate::http::openapi::{ApiDoc, ApiDocument};
@@ -41,6 +50,47 @@ pub struct AppState {
     pub body_limit_bytes: usize,
     /// The secret the registry's notifications must carry; `None` turns `POST /registry/events` off.
     pub registry_events_secret: Option<Arc<str>>,
+    pub listings: Arc<ListingResponses>,
+}
+
+/// Encoded listing responses, by caller and query string, kept until the
+/// catalogue's next write. A hit costs neither a database read nor encoding
+/// the page again, which profiling showed to be most of a listing's time.
+pub struct ListingResponses {
+    groups: ListingCache<Bytes>,
+    images: ListingCache<Bytes>,
+}
+
+impl ListingResponses {
+    /// Keeps up to `max_entries` group listings and as many image listings; 0 keeps none.
+    pub fn new(max_entries: usize) -> Self {
+        ListingResponses { groups: ListingCache::new(max_entries), images: ListingCache::new(max_entries) }
+    }
+}
+
+/// Returns the cached response of a listing when no write finished since it
+/// was encoded; otherwise runs `load`, encodes its listing and keeps it.
+/// The key is the caller and the raw query string: equal strings parse to
+/// equal queries, and only successful listings are kept.
+pub async fn cached_listing<T: Serialize>(
+    cache: &ListingCache<Bytes>,
+    catalogue: &Catalogue,
+    caller: &ProjectId,
+    query: Option<&str>,
+    load: impl Future<Output = Result<Listing<T>, Error>>,
+) -> Result<Response<Body>, Error> {
+    let key = format!("{caller}?{}", query.unwrap_or_default());
+    let generation = catalogue.write_generation();
+    let body = match cache.get(&key, generation) {
+        Some(body) => body,
+        None => {
+            let listing = load.await?;
+            let body = Bytes::from(serde_json::to_vec(&listing).context("Failed to encode a listing").map_err(Error::Internal)?);
+            cache.insert(key, generation, &body);
+            body
+        }
+    };
+    Ok(([(CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response())
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -10,7 +10,8 @@ use anyhow::Context;
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::{Acquire, QueryBuilder, Sqlite, SqliteConnection};
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::catalogue::model::{Group, GroupChanges, GroupQuery, Image, ImageQuery, NameFilter, Page, PageRequest};
@@ -21,12 +22,99 @@ use crate::storage::{
 };
 
 const READ_CONNECTIONS: u32 = 4;
+/// The page cache of each reading connection: 16 MiB (negative values count KiB).
+/// The listing indexes and hot group rows stay in memory instead of being
+/// copied from the operating system's cache on every listing.
+const READ_CACHE_SIZE: &str = "-16384";
+
+/// The most registrations committed together in one transaction.
+const MAX_INSERTS_PER_COMMIT: usize = 256;
 
 /// The catalogue in one SQLite database file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     reader: SqlitePool,
     writer: SqlitePool,
+    /// Registrations waiting for [`commit_inserts`].
+    inserts: mpsc::Sender<PendingInsert>,
+}
+
+/// A registration waiting for its commit, and where its result goes.
+#[derive(Debug)]
+struct PendingInsert {
+    image: Image,
+    reply: oneshot::Sender<Result<Image>>,
+}
+
+/// Commits registrations in groups: every registration that arrives while a
+/// commit is syncing joins the next transaction, so one fsync acknowledges
+/// many of them. Each runs inside its own savepoint, so a duplicate tag rolls
+/// back only itself, and no registration is acknowledged before its commit.
+async fn commit_inserts(writer: SqlitePool, mut inserts: mpsc::Receiver<PendingInsert>) {
+    let mut batch = Vec::with_capacity(MAX_INSERTS_PER_COMMIT);
+    while inserts.recv_many(&mut batch, MAX_INSERTS_PER_COMMIT).await > 0 {
+        let results = insert_batch(&writer, &batch).await;
+        for (pending, result) in batch.drain(..).zip(results) {
+            // The caller may have gone away (its client disconnected); the image stays registered.
+            let _ = pending.reply.send(result);
+        }
+    }
+}
+
+/// Inserts a batch of images in one transaction. Returns one result per image, in order.
+async fn insert_batch(writer: &SqlitePool, batch: &[PendingInsert]) -> Vec<Result<Image>> {
+    match insert_all(writer, batch).await {
+        Ok(images) => images.into_iter().map(Ok).collect(),
+        // One image failed (a duplicate tag, say) and the transaction rolled
+        // back, so insert each again in its own savepoint to fail only that one.
+        Err(_) if batch.len() > 1 => insert_each(writer, batch).await,
+        Err(err) => vec![Err(err)],
+    }
+}
+
+/// Inserts every image of a batch or none: the common case, with two
+/// statements per image and no savepoints.
+async fn insert_all(writer: &SqlitePool, batch: &[PendingInsert]) -> Result<Vec<Image>> {
+    let mut tx = writer.begin().await?;
+    let mut images = Vec::with_capacity(batch.len());
+    for pending in batch {
+        images.push(insert_attached(&mut tx, &pending.image).await?);
+    }
+    tx.commit().await?;
+    Ok(images)
+}
+
+/// Inserts each image of a batch in its own savepoint, all in one transaction.
+async fn insert_each(writer: &SqlitePool, batch: &[PendingInsert]) -> Vec<Result<Image>> {
+    let mut results = Vec::with_capacity(batch.len());
+    let committed = async {
+        let mut tx = writer.begin().await?;
+        for pending in batch {
+            let mut savepoint = tx.begin().await?;
+            match insert_attached(&mut savepoint, &pending.image).await {
+                Ok(image) => {
+                    savepoint.commit().await?;
+                    results.push(Ok(image));
+                }
+                Err(err) => {
+                    savepoint.rollback().await?;
+                    results.push(Err(err));
+                }
+            }
+        }
+        tx.commit().await
+    }
+    .await;
+
+    match committed {
+        Ok(()) => results,
+        Err(err) => {
+            tracing::error!(error = %err, batch.images = batch.len(), "committing registrations failed");
+            // SQLite rolls the whole transaction back, so none of these images was stored.
+            let unavailable = || Error::Unavailable("Committing to the database failed; nothing was changed. Retry later.".into());
+            batch.iter().map(|_| Err(unavailable())).collect()
+        }
+    }
 }
 
 impl SqliteStore {
@@ -60,14 +148,20 @@ impl SqliteStore {
             .await
             .context("Failed to apply the SQLite migrations")?;
 
+        // A local file cannot drop a connection, so a ping before each use
+        // (one more round trip to the connection's worker thread) buys nothing.
         let reader = SqlitePoolOptions::new()
             .max_connections(READ_CONNECTIONS)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.read_only(true))
+            .test_before_acquire(false)
+            .connect_with(options.read_only(true).pragma("cache_size", READ_CACHE_SIZE))
             .await
             .with_context(|| format!("Failed to open the SQLite database {} for reading", path.display()))?;
 
-        Ok(SqliteStore { reader, writer })
+        let (inserts, pending) = mpsc::channel(4 * MAX_INSERTS_PER_COMMIT);
+        tokio::spawn(commit_inserts(writer.clone(), pending));
+
+        Ok(SqliteStore { reader, writer, inserts })
     }
 }
 
@@ -342,10 +436,14 @@ impl Store for SqliteStore {
     }
 
     async fn insert_image(&self, image: &Image) -> Result<Image> {
-        let mut tx = self.writer.begin().await?;
-        let inserted = insert_attached(&mut tx, image).await?;
-        tx.commit().await?;
-        Ok(inserted)
+        let (reply, inserted) = oneshot::channel();
+        let pending = PendingInsert { image: image.clone(), reply };
+        if self.inserts.send(pending).await.is_err() {
+            return Err(Error::Unavailable("The database writer has stopped; nothing was changed.".into()));
+        }
+        inserted
+            .await
+            .unwrap_or_else(|_| Err(Error::Internal(anyhow::anyhow!("the database writer dropped a registration"))))
     }
 
     async fn find_image(&self, id: Uuid) -> Result<Option<Image>> {

@@ -134,6 +134,8 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
         default_registry_host: Some(settings.default_registry_host),
         registry: RegistryConfig::default(),
         body_limit_bytes: settings.body_limit_bytes,
+        // The service's default, so every listing test also checks that writes expire cached listings.
+        listing_cache_entries: 1024,
         log_format: "human".into(),
         catalogue_metrics_interval: Duration::from_secs(60),
     };

@@ -380,3 +380,43 @@ async fn same_reference_in_another_workspace_is_conflict() {
 
     reply.assert_error(400, "ModelArts.6737", &["v1.0.0", "model"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_duplicates_fail_alone() {
+    let app = spawn_app().await;
+    const DISTINCT: usize = 12;
+    const DUPLICATES: usize = 4;
+
+    let mut tasks = JoinSet::new();
+    for i in 0..DISTINCT + DUPLICATES {
+        let app: TestApp = app.clone();
+        let reference = if i < DISTINCT { format!("mixed/model:v{i}.0.0") } else { "mixed/model:same".to_owned() };
+        tasks.spawn(async move {
+            let reply = app.post(&app.project, "/images", &json!({ "swr_path": reference })).await;
+            (reply.status, reply.body)
+        });
+    }
+    let mut replies = Vec::new();
+    while let Some(result) = tasks.join_next().await {
+        replies.push(result.expect("the task finished"));
+    }
+
+    let successes = replies.iter().filter(|(status, _)| *status == 200).count();
+    assert_eq!(successes, DISTINCT + 1, "{replies:?}");
+    assert_eq!(app.dedicated_image_count(&app.project).await, (DISTINCT + 1) as u64);
+    assert_eq!(app.dedicated_group(&app.project, "model").await["version_count"], (DISTINCT + 1) as u64);
+}
+
+#[tokio::test]
+async fn listings_show_a_registration_at_once() {
+    let app = spawn_app().await;
+    let groups_before = app.get(&app.project, "/images/group", "").await.body["total"].as_u64().unwrap();
+    let images_before = app.get(&app.project, "/images", "").await.body["total"].as_u64().unwrap();
+
+    app.register(&app.project, "fresh/model:v1.0.0").await;
+
+    let groups_after = app.get(&app.project, "/images/group", "").await.body["total"].as_u64().unwrap();
+    let images_after = app.get(&app.project, "/images", "").await.body["total"].as_u64().unwrap();
+    assert_eq!(groups_after, groups_before + 1);
+    assert_eq!(images_after, images_before + 1);
+}
