@@ -1,9 +1,9 @@
 //! Seeding: writes a synthetic catalogue straight into a fresh database.
 //!
-//! The schema comes from easel's own migrations (the store is opened once,
-//! which migrates it, and loads the bundled presets as the built-in groups);
-//! the dedicated images and their group rows are then bulk-inserted with
-//! multi-row statements in large transactions, with every index in place.
+//! The schema comes from easel's own migrations. The dedicated images and
+//! their group rows are bulk-inserted with multi-row statements in large
+//! transactions, with every index in place. Then the store, opened as easel
+//! opens it, loads the bundled presets as the built-in groups.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -48,7 +48,7 @@ pub const FUZZY_NEEDLE: &str = "pytorch-whisper";
 pub struct SeedSize {
     /// Dedicated images over every project.
     pub images: u64,
-    /// Dedicated groups over every project; each holds `images / groups` images.
+    /// Dedicated groups over every project; each contains `images / groups` images.
     pub groups: u64,
     pub projects: u64,
     /// Groups of the measured project (the first one).
@@ -80,7 +80,7 @@ impl SeedSize {
         self.images / self.groups
     }
 
-    /// The number of groups of project `index`.
+    /// Returns the number of groups of project `index`.
     fn groups_of(&self, index: u64) -> u64 {
         if index == 0 {
             return self.measured_groups;
@@ -91,7 +91,7 @@ impl SeedSize {
     }
 }
 
-/// What the runner needs to know about a seeded catalogue.
+/// The facts about a seeded catalogue that the runner needs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SeedManifest {
     pub size: SeedSize,

@@ -68,10 +68,10 @@ fn check_expiry(token: VerifiedToken, now: i64) -> Result<ProjectId> {
     Ok(token.project)
 }
 
-/// How long a verified token is answered from memory before the store is read again.
+/// How long a verified token is served from memory before the store is read again.
 const TOKEN_CACHE_TTL_MS: i64 = 60_000;
 
-/// The most tokens kept in memory; the cache starts over when it is full.
+/// The maximum number of tokens kept in memory. A full cache starts over.
 const TOKEN_CACHE_MAX_ENTRIES: usize = 10_000;
 
 /// Recently verified tokens by hash, so that a request does not cost a

@@ -27,7 +27,7 @@ const READ_CONNECTIONS: u32 = 4;
 /// copied from the operating system's cache on every listing.
 const READ_CACHE_SIZE: &str = "-16384";
 
-/// The most registrations committed together in one transaction.
+/// The maximum number of registrations committed together in one transaction.
 const MAX_INSERTS_PER_COMMIT: usize = 256;
 
 /// The catalogue in one SQLite database file.
@@ -48,8 +48,7 @@ struct PendingInsert {
 
 /// Commits registrations in groups: every registration that arrives while a
 /// commit is syncing joins the next transaction, so one fsync acknowledges
-/// many of them. Each runs inside its own savepoint, so a duplicate tag rolls
-/// back only itself, and no registration is acknowledged before its commit.
+/// many of them. No registration is acknowledged before its commit returns.
 async fn commit_inserts(writer: SqlitePool, mut inserts: mpsc::Receiver<PendingInsert>) {
     let mut batch = Vec::with_capacity(MAX_INSERTS_PER_COMMIT);
     while inserts.recv_many(&mut batch, MAX_INSERTS_PER_COMMIT).await > 0 {
@@ -109,7 +108,7 @@ async fn insert_each(writer: &SqlitePool, batch: &[PendingInsert]) -> Vec<Result
     match committed {
         Ok(()) => results,
         Err(err) => {
-            tracing::error!(error = %err, batch.images = batch.len(), "committing registrations failed");
+            tracing::error!(error.cause = %err, batch.images = batch.len(), "committing registrations failed");
             // SQLite rolls the whole transaction back, so none of these images was stored.
             let unavailable = || Error::Unavailable("Committing to the database failed; nothing was changed. Retry later.".into());
             batch.iter().map(|_| Err(unavailable())).collect()
@@ -649,9 +648,9 @@ impl Store for SqliteStore {
 
 /// A listing read in one statement, so one round trip to SQLite's worker
 /// thread returns the total and the page from one snapshot. The page is found
-/// on the listing indexes by its key columns alone and its rows are then read
-/// by id and packed by SQLite into one JSON array of row arrays: passing each
-/// column of each row through sqlx separately cost more than the query itself.
+/// on the listing indexes by its key columns alone. Its rows are then read by
+/// id and packed by SQLite into one JSON array of row arrays, because passing
+/// each column of each row through sqlx cost more than the query itself.
 struct PackedListing {
     table: &'static str,
     /// The columns of a row, in the order its row type reads them.
