@@ -43,7 +43,7 @@ pub async fn list(
         Ok(listing.map(GroupBody::from))
     };
 
-    cached_listing(&state.listings.groups, &state.catalogue, &caller, query.as_deref(), load).await
+    cached_listing(&state.listings, &state.listings.groups, &state.catalogue, &caller, query.as_deref(), load).await
 }
 
 /// UpdateImageGroup: `PUT /v1/{project_id}/images/group/{id}`.

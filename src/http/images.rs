@@ -76,7 +76,7 @@ pub async fn list(
         Ok(listing.map(ImageBody::from))
     };
 
-    cached_listing(&state.listings.images, &state.catalogue, &caller, query.as_deref(), load).await
+    cached_listing(&state.listings, &state.listings.images, &state.catalogue, &caller, query.as_deref(), load).await
 }
 
 /// ShowImage: `GET /v1/{project_id}/images/{id}`.

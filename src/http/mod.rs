@@ -59,12 +59,29 @@ pub struct AppState {
 pub struct ListingResponses {
     groups: ListingCache<Bytes>,
     images: ListingCache<Bytes>,
+    /// Locks taken by key hash while a missing listing is read, so that after
+    /// a write one request reads each listing and the others wait for it.
+    loading: [tokio::sync::Mutex<()>; LOAD_LOCKS],
 }
+
+/// The number of locks that serialize reads of missing listings with equal keys.
+const LOAD_LOCKS: usize = 16;
 
 impl ListingResponses {
     /// Keeps up to `max_entries` group listings and as many image listings; 0 keeps none.
     pub fn new(max_entries: usize) -> Self {
-        ListingResponses { groups: ListingCache::new(max_entries), images: ListingCache::new(max_entries) }
+        ListingResponses {
+            groups: ListingCache::new(max_entries),
+            images: ListingCache::new(max_entries),
+            loading: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
+        }
+    }
+
+    fn load_lock(&self, key: &str) -> &tokio::sync::Mutex<()> {
+        let mut hasher = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(key, &mut hasher);
+        let index = std::hash::Hasher::finish(&hasher) as usize % LOAD_LOCKS;
+        &self.loading[index]
     }
 }
 
@@ -73,6 +90,7 @@ impl ListingResponses {
 /// The key is the caller and the raw query string: equal strings parse to
 /// equal queries, and only successful listings are kept.
 pub async fn cached_listing<T: Serialize>(
+    responses: &ListingResponses,
     cache: &ListingCache<Bytes>,
     catalogue: &Catalogue,
     caller: &ProjectId,
@@ -80,17 +98,23 @@ pub async fn cached_listing<T: Serialize>(
     load: impl Future<Output = Result<Listing<T>, Error>>,
 ) -> Result<Response<Body>, Error> {
     let key = format!("{caller}?{}", query.unwrap_or_default());
+    if let Some(body) = cache.get(&key, catalogue.write_generation()) {
+        return Ok(json_response(body));
+    }
+
+    let _loading = responses.load_lock(&key).lock().await;
     let generation = catalogue.write_generation();
-    let body = match cache.get(&key, generation) {
-        Some(body) => body,
-        None => {
-            let listing = load.await?;
-            let body = Bytes::from(serde_json::to_vec(&listing).context("Failed to encode a listing").map_err(Error::Internal)?);
-            cache.insert(key, generation, &body);
-            body
-        }
-    };
-    Ok(([(CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response())
+    if let Some(body) = cache.get(&key, generation) {
+        return Ok(json_response(body));
+    }
+    let listing = load.await?;
+    let body = Bytes::from(serde_json::to_vec(&listing).context("Failed to encode a listing").map_err(Error::Internal)?);
+    cache.insert(key, generation, &body);
+    Ok(json_response(body))
+}
+
+fn json_response(body: Bytes) -> Response<Body> {
+    ([(CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
