@@ -1,6 +1,7 @@
-//! The ceiling: easel's HTTP stack (axum, the same request-id and request-log
-//! layers, the same runtime and log output) answering a prebuilt body with no
-//! authentication and no database work. Nothing easel serves can be faster.
+//! The ceiling: easel's HTTP stack (axum, the same body limit, request-log,
+//! metrics and request-id layers, the same runtime and log output) serving a
+//! prebuilt body with no authentication and no database work. It measures
+//! what the stack alone costs for a body of that size.
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -86,10 +86,10 @@ struct RunArgs {
     /// wrk threads.
     #[arg(long, default_value_t = 2)]
     threads: u32,
-    /// Where the database, logs and the peer's storage go.
+    /// The directory for the database, the logs and the peer's storage.
     #[arg(long, default_value = "target/bench-work")]
     work_dir: PathBuf,
-    /// Where the Markdown and JSON tables go.
+    /// The directory for the Markdown and JSON tables.
     #[arg(long, default_value = "bench/results")]
     results_dir: PathBuf,
     /// The name of the result files (default `sqlite`, or `smoke-sqlite` with --smoke).

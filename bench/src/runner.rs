@@ -1,7 +1,7 @@
-//! The runner: seeds a catalogue, starts the easel binary on it, drives each
-//! scenario with wrk from a second process over loopback, measures the two
-//! references (the ceiling and the peer registry) the same way and writes
-//! the table as Markdown and JSON.
+//! The runner seeds a catalogue and starts the easel binary on it. It drives
+//! each scenario with wrk from a second process over loopback, measures the
+//! two references (the ceiling and the peer registry) the same way, and
+//! writes the table as Markdown and JSON.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -21,7 +21,7 @@ const GET_LUA: &str = include_str!("../lua/get.lua");
 const REGISTER_LUA: &str = include_str!("../lua/register.lua");
 const MIX_LUA: &str = include_str!("../lua/mix.lua");
 
-/// How a run is shaped.
+/// The settings of one run.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub size: SeedSize,
@@ -42,7 +42,7 @@ pub struct RunOptions {
     pub registry: PathBuf,
 }
 
-/// What wrk measured in one scenario.
+/// The figures wrk printed for one scenario.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WrkResult {
     pub requests: u64,
@@ -218,7 +218,7 @@ fn free_port() -> anyhow::Result<SocketAddr> {
     Ok(listener.local_addr()?)
 }
 
-/// A plain HTTP/1.1 GET over loopback. Returns the status and the body.
+/// Sends a plain HTTP/1.1 GET over loopback. Returns the status and the body.
 fn http_get(address: SocketAddr, path: &str, token: &str) -> anyhow::Result<(u16, Vec<u8>)> {
     let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(2))?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
@@ -243,13 +243,13 @@ fn wait_for_answer(address: SocketAddr, path: &str, token: &str, since: Instant,
     let deadline = since + Duration::from_secs(120);
     loop {
         if let Some(status) = server.child.try_wait()? {
-            bail!("{} exited with {status} before answering; see its log in the work directory", server.name);
+            bail!("{} exited with {status} before responding; see its log in the work directory", server.name);
         }
         if let Ok((200, _)) = http_get(address, path, token) {
             return Ok(since.elapsed());
         }
         if Instant::now() > deadline {
-            bail!("{} did not answer GET {path} within 120 s", server.name);
+            bail!("{} did not respond to GET {path} within 120 s", server.name);
         }
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -363,7 +363,7 @@ fn easel_scenarios(options: &RunOptions, seed: &SeedManifest, token: &str) -> Ve
     ]
 }
 
-/// The offset of the deep-page scenario: 9,000 at the default size, and the
+/// Returns the offset of the deep-page scenario: 9,000 at the default size, and the
 /// same fraction (nine tenths) of the measured project's groups otherwise.
 fn offset_scenario(size: SeedSize) -> u64 {
     size.measured_groups * 9 / 10
@@ -408,7 +408,7 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<Report> {
     let monitor = RssMonitor::start(easel.pid());
     let groups_path = format!("/v1/{}/images/group", seed.project_id);
     let first_answer = wait_for_answer(address, &groups_path, &token, started, &mut easel)?;
-    eprintln!("bench: easel answered {:.0} ms after start", first_answer.as_secs_f64() * 1000.0);
+    eprintln!("bench: easel responded {:.0} ms after start", first_answer.as_secs_f64() * 1000.0);
 
     // The ceiling's body is the default page as seeded, before the write scenarios add groups to it.
     let (status, page) = http_get(address, &groups_path, &token)?;
