@@ -4,6 +4,7 @@
 //! `run` starts. bench/README.md describes a full run.
 
 mod ceiling;
+mod cluster;
 mod runner;
 mod seed;
 
@@ -25,11 +26,16 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum BenchCommand {
-    /// Seed a catalogue into a new SQLite database file and print what the runner needs as JSON.
+    /// Seed a catalogue into a new database and print what the runner needs as JSON.
     Seed {
-        /// The database file to create; it must not exist.
+        #[arg(long, value_enum, default_value_t = Engine::Sqlite)]
+        engine: Engine,
+        /// SQLite: the database file to create, which must not exist. PostgreSQL: the URL of an empty database.
         #[arg(long)]
-        database: PathBuf,
+        database: String,
+        /// PostgreSQL: where to write the repository list of the peer (SQLite writes it next to the file).
+        #[arg(long, default_value = "postgres.repositories")]
+        repositories_file: PathBuf,
         #[command(flatten)]
         size: SizeArgs,
     },
@@ -67,8 +73,27 @@ impl SizeArgs {
     }
 }
 
+/// The storage backend a seed or run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        }
+    }
+}
+
 #[derive(Debug, Clone, clap::Args)]
 struct RunArgs {
+    /// The backend to measure; PostgreSQL runs on a throwaway cluster started by the runner.
+    #[arg(long, value_enum, default_value_t = Engine::Sqlite)]
+    engine: Engine,
     /// Run on a tiny catalogue for 2 s per scenario, to check that the harness works; the figures mean nothing.
     #[arg(long)]
     smoke: bool,
@@ -92,7 +117,7 @@ struct RunArgs {
     /// The directory for the Markdown and JSON tables.
     #[arg(long, default_value = "bench/results")]
     results_dir: PathBuf,
-    /// The name of the result files (default `sqlite`, or `smoke-sqlite` with --smoke).
+    /// The name of the result files (default the engine's name, prefixed by `smoke-` with --smoke).
     #[arg(long)]
     label: Option<String>,
     /// The easel binary (default: the one built next to this program).
@@ -118,7 +143,15 @@ impl RunArgs {
             threads: self.threads,
             work_dir: self.work_dir.clone(),
             results_dir: self.results_dir.clone(),
-            label: self.label.clone().unwrap_or_else(|| if self.smoke { "smoke-sqlite" } else { "sqlite" }.to_owned()),
+            label: self.label.clone().unwrap_or_else(|| {
+                let engine = self.engine.as_str();
+                if self.smoke {
+                    format!("smoke-{engine}")
+                } else {
+                    engine.to_owned()
+                }
+            }),
+            engine: self.engine,
             easel,
             registry: self.registry.clone(),
         })
@@ -127,8 +160,11 @@ impl RunArgs {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        BenchCommand::Seed { database, size } => {
-            let manifest = seed::seed_sqlite(&database, size.size()).await?;
+        BenchCommand::Seed { engine, database, repositories_file, size } => {
+            let manifest = match engine {
+                Engine::Sqlite => seed::seed_sqlite(PathBuf::from(database).as_path(), size.size()).await?,
+                Engine::Postgres => seed::seed_postgres(&database, &repositories_file, size.size()).await?,
+            };
             println!("{}", serde_json::to_string_pretty(&manifest)?);
             Ok(())
         }

@@ -3,7 +3,8 @@
 //! The schema comes from easel's own migrations. The dedicated images and
 //! their group rows are bulk-inserted with multi-row statements in large
 //! transactions, with every index in place. Then the store, opened as easel
-//! opens it, loads the bundled presets as the built-in groups.
+//! opens it, loads the bundled presets as the built-in groups. On PostgreSQL
+//! the rows arrive through COPY instead.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -12,11 +13,12 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use easel::catalogue::fields::{Arch, DevService, ImageStatus, ImageType, Origin, ResourceCategory, ServiceType, Visibility};
 use easel::catalogue::presets::{parse_presets, BUNDLED_PRESETS};
+use easel::storage::postgres::PostgresStore;
 use easel::storage::sqlite::SqliteStore;
 use easel::storage::Store;
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::{Connection, Executor, PgConnection, QueryBuilder, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
 /// The registry host of every seeded reference; it is easel's default, so
@@ -290,33 +292,61 @@ async fn insert_groups(conn: &mut SqliteConnection, groups: &[SeedGroup], per_gr
     Ok(first_id.unwrap_or_default())
 }
 
+/// The values of one seeded image that derive from its group and version.
+struct SeedImage {
+    tag: String,
+    reference: String,
+    at: i64,
+    arch: Arch,
+    categories: String,
+    service_type: ServiceType,
+    dev_services: String,
+    tags: String,
+    size: i64,
+}
+
+impl SeedImage {
+    fn new(group: &SeedGroup, version: u64) -> SeedImage {
+        let tag = tag_of(version);
+        // Seeded references pin no digest, so the tag reference is the whole reference.
+        let reference = format!("{REGISTRY_HOST}/{}/{}:{tag}", group.namespace, group.name);
+        let at = group.first_at + version as i64 * HOUR_MS;
+        let (arch, categories) = match ACCELERATORS[group.accelerator] {
+            accelerator if accelerator.starts_with("cann") => (Arch::Aarch64, [ResourceCategory::Cpu, ResourceCategory::Ascend]),
+            _ => (Arch::X86_64, [ResourceCategory::Cpu, ResourceCategory::Gpu]),
+        };
+        SeedImage {
+            tag,
+            reference,
+            at,
+            arch,
+            categories: format!("{},{}", categories[0], categories[1]),
+            service_type: [ServiceType::Train, ServiceType::Inference, ServiceType::Dev][group.model % 3],
+            dev_services: format!("{},{}", DevService::Notebook, DevService::Ssh),
+            tags: format!(r#"[{{"key":"team","value":"{}"}}]"#, group.namespace),
+            size: 2_000_000_000 + (mix(at as u64) % 6_000_000_000) as i64,
+        }
+    }
+}
+
 fn push_image(row: &mut sqlx::query_builder::Separated<'_, '_, Sqlite, &str>, id: String, group: &SeedGroup, version: u64) {
-    let tag = tag_of(version);
-    // Seeded references pin no digest, so the tag reference is the whole reference.
-    let reference = format!("{REGISTRY_HOST}/{}/{}:{tag}", group.namespace, group.name);
-    let at = group.first_at + version as i64 * HOUR_MS;
-    let (arch, categories) = match ACCELERATORS[group.accelerator] {
-        accelerator if accelerator.starts_with("cann") => (Arch::Aarch64, [ResourceCategory::Cpu, ResourceCategory::Ascend]),
-        _ => (Arch::X86_64, [ResourceCategory::Cpu, ResourceCategory::Gpu]),
-    };
-    let service_type = [ServiceType::Train, ServiceType::Inference, ServiceType::Dev][group.model % 3];
-    let size = 2_000_000_000 + (mix(at as u64) % 6_000_000_000) as i64;
+    let image = SeedImage::new(group, version);
     row.push_bind(id)
         .push_bind(group.project_id.clone())
         .push_bind("0")
         .push_bind(group.id.clone())
         .push_bind(ImageType::Dedicated.as_str())
-        .push_bind(reference.clone())
+        .push_bind(image.reference.clone())
         .push_bind(group.namespace)
         .push_bind(group.name.clone())
-        .push_bind(tag.clone())
+        .push_bind(image.tag.clone())
         .push_bind(None::<String>)
-        .push_bind(arch.as_str())
-        .push_bind(description_of(group, &tag))
+        .push_bind(image.arch.as_str())
+        .push_bind(description_of(group, &image.tag))
         .push_bind(Origin::Customize.as_str())
-        .push_bind(format!("{},{}", categories[0], categories[1]))
-        .push_bind(service_type.as_str())
-        .push_bind(format!("{},{}", DevService::Notebook, DevService::Ssh))
+        .push_bind(image.categories)
+        .push_bind(image.service_type.as_str())
+        .push_bind(image.dev_services)
         .push_bind(Visibility::Private.as_str())
         .push_bind(ImageStatus::Active.as_str())
         .push_bind("")
@@ -324,10 +354,180 @@ fn push_image(row: &mut sqlx::query_builder::Separated<'_, '_, Sqlite, &str>, id
         .push_bind(None::<String>)
         .push_bind(None::<String>)
         .push_bind(None::<String>)
-        .push_bind(format!(r#"[{{"key":"team","value":"{}"}}]"#, group.namespace))
+        .push_bind(image.tags)
         .push_bind(None::<String>)
-        .push_bind(size)
-        .push_bind(at)
-        .push_bind(at)
-        .push_bind(reference);
+        .push_bind(image.size)
+        .push_bind(image.at)
+        .push_bind(image.at)
+        .push_bind(image.reference);
+}
+
+/// Bytes of COPY data sent per message.
+const COPY_CHUNK_BYTES: usize = 1 << 20;
+
+/// Seeds a new catalogue of `size` into the empty PostgreSQL database at
+/// `url` and writes the repository list to `repositories_file`.
+pub async fn seed_postgres(url: &str, repositories_file: &Path, size: SeedSize) -> anyhow::Result<SeedManifest> {
+    size.validate()?;
+    let started = Instant::now();
+    let mut conn = PgConnection::connect(url).await.context("Failed to connect to PostgreSQL for seeding")?;
+    sqlx::migrate!("../migrations/postgres")
+        .run(&mut conn)
+        .await
+        .context("Failed to apply easel's PostgreSQL migrations")?;
+    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM images").fetch_one(&mut conn).await?;
+    if existing > 0 {
+        bail!("the database already holds {existing} images; seeding needs an empty database");
+    }
+    // A failed seed is simply started again, so the load itself need not wait for each sync.
+    conn.execute("SET synchronous_commit = off").await?;
+    conn.execute("SET maintenance_work_mem = '256MB'").await?;
+
+    let mut repositories = String::new();
+    let mut group_rows = String::new();
+    let mut image_rows = String::new();
+    let mut manifest_image = None;
+    let per_group = size.images_per_group();
+    let mut tx = conn.begin().await?;
+    for project in 0..size.projects {
+        for index in 0..size.groups_of(project) {
+            let group = seed_group(project, index);
+            repositories.push_str(&format!("p{project:03}-{}/{}\n", group.namespace, group.name));
+            push_group_row(&mut group_rows, &group, per_group);
+            for version in 0..per_group {
+                let id = Uuid::new_v4().to_string();
+                manifest_image.get_or_insert_with(|| id.clone());
+                push_image_row(&mut image_rows, &id, &group, version);
+            }
+            // Groups go first, so every image's group exists when its row arrives.
+            if image_rows.len() >= COPY_CHUNK_BYTES * 16 {
+                copy_rows(&mut tx, GROUP_COPY, &mut group_rows).await?;
+                copy_rows(&mut tx, IMAGE_COPY, &mut image_rows).await?;
+            }
+        }
+    }
+    copy_rows(&mut tx, GROUP_COPY, &mut group_rows).await?;
+    copy_rows(&mut tx, IMAGE_COPY, &mut image_rows).await?;
+    tx.commit().await?;
+    // Fresh statistics and visibility maps, as a database that autovacuum has
+    // visited: without them the planner guesses row counts and index-only scans read the table.
+    conn.execute("VACUUM ANALYZE").await.context("Failed to vacuum the seeded database")?;
+    conn.close().await?;
+
+    let store = PostgresStore::open(url).await?;
+    let presets = parse_presets(BUNDLED_PRESETS, "the bundled presets", REGISTRY_HOST, EPOCH_MS)?;
+    store.sync_presets(&presets, EPOCH_MS).await?;
+    drop(store);
+
+    std::fs::write(repositories_file, repositories)
+        .with_context(|| format!("Failed to write {}", repositories_file.display()))?;
+
+    let sample = seed_group(0, size.measured_groups / 2);
+    Ok(SeedManifest {
+        size,
+        project_id: project_id(0),
+        exact_name: sample.name,
+        namespace: sample.namespace.to_owned(),
+        fuzzy_needle: FUZZY_NEEDLE.to_owned(),
+        image_id: manifest_image.unwrap_or_default(),
+        repositories_file: repositories_file.to_owned(),
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+const GROUP_COPY: &str = "COPY image_groups (id, scope, workspace_id, type, namespace, name, description, version_count, \
+     create_at, update_at) FROM STDIN";
+
+const IMAGE_COPY: &str = "COPY images (id, project_id, workspace_id, group_id, type, swr_path, namespace, name, tag, \
+     digest, arch, description, origin, resource_categories, service_type, dev_services, visibility, status, \
+     status_message, flavor_type, swr_instance_id, show_name, show_tag, tags, read_me, size, create_at, update_at, \
+     tag_reference) FROM STDIN";
+
+/// Sends `rows` (COPY text format) with `statement` and empties it.
+async fn copy_rows(conn: &mut PgConnection, statement: &str, rows: &mut String) -> anyhow::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut copy = conn.copy_in_raw(statement).await?;
+    for chunk in rows.as_bytes().chunks(COPY_CHUNK_BYTES) {
+        copy.send(chunk).await?;
+    }
+    copy.finish().await.context("Failed to copy seeded rows into PostgreSQL")?;
+    rows.clear();
+    Ok(())
+}
+
+/// Appends one row of COPY text. No seeded value holds a tab, a newline or
+/// a backslash, so none needs escaping; `None` is COPY's null.
+fn push_copy_row(out: &mut String, fields: &[Option<&str>]) {
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push('\t');
+        }
+        out.push_str(field.unwrap_or("\\N"));
+    }
+    out.push('\n');
+}
+
+fn push_group_row(out: &mut String, group: &SeedGroup, per_group: u64) {
+    let newest_tag = tag_of(per_group - 1);
+    let description = description_of(group, &newest_tag);
+    let count = per_group.to_string();
+    let create_at = group.first_at.to_string();
+    let update_at = (group.first_at + (per_group as i64 - 1) * HOUR_MS).to_string();
+    push_copy_row(
+        out,
+        &[
+            Some(&group.id),
+            Some(&group.project_id),
+            Some("0"),
+            Some(ImageType::Dedicated.as_str()),
+            Some(group.namespace),
+            Some(&group.name),
+            Some(&description),
+            Some(&count),
+            Some(&create_at),
+            Some(&update_at),
+        ],
+    );
+}
+
+fn push_image_row(out: &mut String, id: &str, group: &SeedGroup, version: u64) {
+    let image = SeedImage::new(group, version);
+    let size = image.size.to_string();
+    let at = image.at.to_string();
+    push_copy_row(
+        out,
+        &[
+            Some(id),
+            Some(&group.project_id),
+            Some("0"),
+            Some(&group.id),
+            Some(ImageType::Dedicated.as_str()),
+            Some(&image.reference),
+            Some(group.namespace),
+            Some(&group.name),
+            Some(&image.tag),
+            None,
+            Some(image.arch.as_str()),
+            Some(&description_of(group, &image.tag)),
+            Some(Origin::Customize.as_str()),
+            Some(&image.categories),
+            Some(image.service_type.as_str()),
+            Some(&image.dev_services),
+            Some(Visibility::Private.as_str()),
+            Some(ImageStatus::Active.as_str()),
+            Some(""),
+            None,
+            None,
+            None,
+            None,
+            Some(&image.tags),
+            None,
+            Some(&size),
+            Some(&at),
+            Some(&at),
+            Some(&image.reference),
+        ],
+    );
 }
