@@ -607,10 +607,9 @@ fn find<'a>(rows: &'a [ScenarioResult], name: &str) -> Option<&'a ScenarioResult
     rows.iter().find(|row| row.scenario == name)
 }
 
-/// The targets of an engine. PostgreSQL serves every listing from the
-/// database (no listing cache, since other processes may write it), over a
-/// socket, with a synced commit per registration, so its ceiling ratios are
-/// those of an uncached listing: about 2 ms of work, a twentieth of the ceiling.
+/// Checks the targets of an engine. PostgreSQL has no listing cache, because
+/// other processes may write its database. So its ceiling ratios are those of
+/// an uncached listing, about 2 ms of work or a twentieth of the ceiling.
 fn check_targets(engine: Engine, rows: &[ScenarioResult], first_answer_ms: f64, max_rss_mib: f64) -> Vec<TargetCheck> {
     let (default_ratio, deep_ratio) = match engine {
         Engine::Sqlite => (0.5, 0.25),

@@ -377,7 +377,7 @@ pub async fn seed_postgres(url: &str, repositories_file: &Path, size: SeedSize) 
         .context("Failed to apply easel's PostgreSQL migrations")?;
     let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM images").fetch_one(&mut conn).await?;
     if existing > 0 {
-        bail!("the database already holds {existing} images; seeding needs an empty database");
+        bail!("invalid seed target: the database contains {existing} images; create an empty database and seed again");
     }
     // A failed seed is simply started again, so the load itself need not wait for each sync.
     conn.execute("SET synchronous_commit = off").await?;
@@ -457,8 +457,8 @@ async fn copy_rows(conn: &mut PgConnection, statement: &str, rows: &mut String) 
     Ok(())
 }
 
-/// Appends one row of COPY text. No seeded value holds a tab, a newline or
-/// a backslash, so none needs escaping; `None` is COPY's null.
+/// Appends one row of COPY text. No seeded value contains a tab, a newline
+/// or a backslash, so none needs escaping. `None` becomes COPY's null.
 fn push_copy_row(out: &mut String, fields: &[Option<&str>]) {
     for (i, field) in fields.iter().enumerate() {
         if i > 0 {
