@@ -330,6 +330,33 @@ fn push_arms<Q>(builder: &mut QueryBuilder<'_, Postgres>, select: &str, scopes: 
     }
 }
 
+/// Builds the page query: each arm ordered and cut to `offset + limit` rows,
+/// then the arms merged, ordered and cut to the page. PostgreSQL does not
+/// push an outer LIMIT into the arms of a UNION ALL, so without the inner
+/// limits it would sort every row of the project for each page.
+fn push_page_arms<Q>(
+    builder: &mut QueryBuilder<'_, Postgres>,
+    select: &str,
+    scopes: &[(String, String)],
+    query: &Q,
+    push_arm: ArmBuilder<Q>,
+    order_by: &str,
+    page: PageRequest,
+) {
+    let window = i64::from(page.limit).saturating_add(i64::try_from(page.offset).unwrap_or(i64::MAX));
+    builder.push("SELECT * FROM (");
+    for (i, scope) in scopes.iter().enumerate() {
+        if i > 0 {
+            builder.push(" UNION ALL ");
+        }
+        builder.push("(");
+        push_arm(builder, select, scope, query);
+        builder.push(format!(" ORDER BY {order_by} LIMIT ")).push_bind(window).push(")");
+    }
+    builder.push(format!(") AS arms ORDER BY {order_by}"));
+    push_page(builder, page);
+}
+
 fn push_page(builder: &mut QueryBuilder<'_, Postgres>, page: PageRequest) {
     builder
         .push(" LIMIT ")
@@ -452,18 +479,18 @@ impl Store for PostgresStore {
 
         let total = fetch_total(&mut tx, &scopes, query, push_image_arm).await?;
 
-        let mut page = QueryBuilder::new("");
-        push_arms(&mut page, &format!("SELECT {IMAGE_COLUMNS}"), &scopes, query, push_image_arm);
-        page.push(" ORDER BY ");
         let direction = query.sort_dir.as_str();
+        let mut order_by = String::new();
         for key in &query.sort_keys {
-            page.push(format!("{} {direction}, ", key.column()));
+            order_by.push_str(&format!("{} {direction}, ", key.column()));
         }
         if query.sort_keys.is_empty() {
-            page.push(format!("update_at {direction}, "));
+            order_by.push_str(&format!("update_at {direction}, "));
         }
-        page.push("id ASC");
-        push_page(&mut page, query.page);
+        order_by.push_str("id ASC");
+        let mut page = QueryBuilder::new("");
+        let select = format!("SELECT {IMAGE_COLUMNS}");
+        push_page_arms(&mut page, &select, &scopes, query, push_image_arm, &order_by, query.page);
         let rows: Vec<ImageRow> = page.build_query_as().fetch_all(&mut *tx).await?;
         tx.commit().await?;
 
@@ -520,9 +547,9 @@ impl Store for PostgresStore {
         let total = fetch_total(&mut tx, &scopes, query, push_group_arm).await?;
 
         let mut page = QueryBuilder::new("");
-        push_arms(&mut page, &format!("SELECT {GROUP_COLUMNS}"), &scopes, query, push_group_arm);
-        page.push(" ORDER BY update_at DESC, namespace ASC, name ASC, id ASC");
-        push_page(&mut page, query.page);
+        let select = format!("SELECT {GROUP_COLUMNS}");
+        let order_by = "update_at DESC, namespace ASC, name ASC, id ASC";
+        push_page_arms(&mut page, &select, &scopes, query, push_group_arm, order_by, query.page);
         let rows: Vec<GroupRow> = page.build_query_as().fetch_all(&mut *tx).await?;
         tx.commit().await?;
 
