@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 pub struct ProjectId(String);
 
 impl ProjectId {
-    /// Parses a project id, answering the contract's `ModelArts.0210` when malformed.
+    /// Parses a project id, returning the contract's `ModelArts.0210` when malformed.
     pub fn parse(value: &str) -> Result<Self> {
         let valid = value.len() == 32 && value.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         if valid {

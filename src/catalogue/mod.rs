@@ -75,7 +75,7 @@ impl Catalogue {
         Catalogue { default_registry_host, registry: Some(link), ..self }
     }
 
-    /// The registry host implied by references that name none.
+    /// Returns the registry host implied by references that name none.
     pub fn default_registry_host(&self) -> &str {
         &self.default_registry_host
     }

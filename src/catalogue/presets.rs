@@ -118,6 +118,7 @@ mod tests {
     fn invalid_preset_is_reported_with_its_position() {
         let json = r#"[{"name": "x", "swr_path": "NOT/valid:tag", "arch": "X86_64", "service_type": "TRAIN"}]"#;
         let err = format!("{:#}", parse_presets(json, "mine.json", "h", 1).unwrap_err());
-        assert!(err.contains("#0") && err.contains("mine.json"), "{err}");
+        assert!(err.contains("#0"), "{err}");
+        assert!(err.contains("mine.json"), "{err}");
     }
 }

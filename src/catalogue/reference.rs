@@ -90,7 +90,7 @@ impl fmt::Display for Reference {
     }
 }
 
-/// A first segment names a host when it contains `.` or `:` or is `localhost`,
+/// Tells whether a first segment names a host: it does when it contains `.` or `:` or is `localhost`,
 /// as the distribution reference grammar decides it.
 fn is_host(segment: &str) -> bool {
     segment.contains('.') || segment.contains(':') || segment == "localhost"

@@ -388,7 +388,8 @@ mod tests {
     #[test]
     fn name_filter_rejects_wildcards_and_long_names() {
         let err = GroupQuery::parse(project(), &params(&[("name", "py%")])).unwrap_err().to_string();
-        assert!(err.contains("name") && err.contains("py%"), "{err}");
+        assert!(err.contains("name"), "{err}");
+        assert!(err.contains("py%"), "{err}");
         assert!(GroupQuery::parse(project(), &params(&[("name", &"a".repeat(513))])).is_err());
         assert!(GroupQuery::parse(project(), &params(&[("name", &"a".repeat(512))])).is_ok());
     }

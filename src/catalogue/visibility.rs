@@ -49,7 +49,7 @@ pub fn writable_group(group: Group, caller: &ProjectId) -> Result<Group> {
     }
 }
 
-/// The error for an image id that matches nothing the caller may see.
+/// Builds the error for an image id that matches nothing the caller may see.
 pub fn image_not_found(id: &str) -> Error {
     Error::NotFound(format!(
         "Image '{}' does not exist or is not visible to this project.",
@@ -57,7 +57,7 @@ pub fn image_not_found(id: &str) -> Error {
     ))
 }
 
-/// The error for a group id that matches nothing the caller may see.
+/// Builds the error for a group id that matches nothing the caller may see.
 pub fn group_not_found(id: &str) -> Error {
     Error::NotFound(format!(
         "Image group '{}' does not exist or is not visible to this project.",

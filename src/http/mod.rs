@@ -41,7 +41,7 @@ use crate::error::Error;
 use crate::http::openapi::{ApiDoc, ApiDocument};
 use crate::telemetry;
 
-/// What every handler shares.
+/// State shared by every handler.
 #[derive(Clone)]
 pub struct AppState {
     pub catalogue: Catalogue,

@@ -155,7 +155,7 @@ fn scope_of(image: &Image) -> &str {
     image.project_id.as_deref().unwrap_or(BUILT_IN_SCOPE)
 }
 
-/// The scopes a listing reads: the caller's own (in one workspace) and the built-in one.
+/// Returns the scopes a listing reads: the caller's own (in one workspace) and the built-in one.
 fn scopes(project: &str, workspace: &str, only: Option<ImageType>) -> Vec<(String, String)> {
     let mut scopes = Vec::with_capacity(2);
     if only != Some(ImageType::BuildIn) {

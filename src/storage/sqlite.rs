@@ -1,5 +1,5 @@
 //! The embedded SQLite backend. Writes go through a pool of one connection,
-//! so SQLite's single writer never waits on itself; reads use a separate pool
+//! so SQLite's single writer never waits on itself. Reads use a separate pool
 //! and see committed data through WAL.
 
 use std::collections::HashMap;
