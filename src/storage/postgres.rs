@@ -2,8 +2,8 @@
 //! behaves exactly as the SQLite backend: same rows, order, paging, counts
 //! and errors. Writes run at READ COMMITTED and lock the group row before
 //! touching its images, so concurrent changes to one group queue on that
-//! row instead of deadlocking. Listings read one REPEATABLE READ snapshot,
-//! so a page and its total agree.
+//! row instead of deadlocking. Each listing is one statement, so its page and
+//! its total are read from one snapshot and agree.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -12,6 +12,7 @@ use std::time::Duration;
 use anyhow::Context;
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use serde::de::DeserializeOwned;
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
@@ -83,15 +84,6 @@ fn describe(options: &PgConnectOptions) -> String {
         options.get_port(),
         options.get_database().unwrap_or("(default database)")
     )
-}
-
-/// Starts a read-only transaction whose statements all read one snapshot.
-async fn begin_snapshot(pool: &PgPool) -> Result<sqlx::Transaction<'static, Postgres>> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        .execute(&mut *tx)
-        .await?;
-    Ok(tx)
 }
 
 fn parse_group_id(id: &str) -> Result<Uuid> {
@@ -365,13 +357,46 @@ fn push_page(builder: &mut QueryBuilder<'_, Postgres>, page: PageRequest) {
         .push_bind(i64::try_from(page.offset).unwrap_or(i64::MAX));
 }
 
-async fn fetch_total<Q>(conn: &mut PgConnection, scopes: &[(String, String)], query: &Q, push_arm: ArmBuilder<Q>) -> Result<u64> {
+/// Reads a listing's total and page in one statement, so one round trip
+/// returns both from one snapshot and no transaction is needed. PostgreSQL
+/// packs the page into one JSON array of row arrays, the form the row types
+/// read, as the SQLite backend does.
+///
+/// The statement is not prepared on the server: a prepared statement may be
+/// given a generic plan after five runs, and the generic plan, which cannot
+/// see the page window, started parallel workers for every page. Unprepared,
+/// each statement is planned for its own values.
+async fn fetch_listing<Q, R: DeserializeOwned>(pool: &PgPool, listing: PageListing<'_, Q>) -> Result<(u64, Vec<R>)> {
+    let PageListing { table, columns, order_by, scopes, query, push_arm, page } = listing;
+    let packed_columns: Vec<String> = columns.split(", ").map(|column| format!("page.{column}")).collect();
+
     // SUM over BIGINT is NUMERIC in PostgreSQL, hence the cast back.
-    let mut count = QueryBuilder::new("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM (");
-    push_arms(&mut count, "SELECT COUNT(*) AS n", scopes, query, push_arm);
-    count.push(") AS arms");
-    let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
-    Ok(u64::try_from(total).unwrap_or(0))
+    let mut statement = QueryBuilder::new("SELECT (SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM (");
+    push_arms(&mut statement, "SELECT COUNT(*) AS n", scopes, query, push_arm);
+    statement.push(format!(
+        ") AS counts), (SELECT CAST(COALESCE(json_agg(json_build_array({}) ORDER BY {order_by}), '[]') AS TEXT) FROM (",
+        packed_columns.join(", ")
+    ));
+    push_page_arms(&mut statement, &format!("SELECT {columns}"), scopes, query, push_arm, order_by, page);
+    statement.push(") AS page)");
+
+    let (total, packed): (i64, String) = statement.build_query_as().persistent(false).fetch_one(pool).await?;
+    let rows = serde_json::from_str(&packed)
+        .with_context(|| format!("Failed to read the packed {table} page"))
+        .map_err(Error::Internal)?;
+    Ok((u64::try_from(total).unwrap_or(0), rows))
+}
+
+/// What [`fetch_listing`] reads: the table's columns in row order, the
+/// listing order, and the arms and page of one query.
+struct PageListing<'q, Q> {
+    table: &'static str,
+    columns: &'static str,
+    order_by: &'q str,
+    scopes: &'q [(String, String)],
+    query: &'q Q,
+    push_arm: ArmBuilder<Q>,
+    page: PageRequest,
 }
 
 /// Rewrites a preset's descriptive fields in place; its group stays the same
@@ -475,10 +500,6 @@ impl Store for PostgresStore {
 
     async fn list_images(&self, query: &ImageQuery) -> Result<Page<Image>> {
         let scopes = scopes(query.project_id.as_str(), query.workspace_id.as_str(), query.image_type);
-        let mut tx = begin_snapshot(&self.pool).await?;
-
-        let total = fetch_total(&mut tx, &scopes, query, push_image_arm).await?;
-
         let direction = query.sort_dir.as_str();
         let mut order_by = String::new();
         for key in &query.sort_keys {
@@ -488,11 +509,17 @@ impl Store for PostgresStore {
             order_by.push_str(&format!("update_at {direction}, "));
         }
         order_by.push_str("id ASC");
-        let mut page = QueryBuilder::new("");
-        let select = format!("SELECT {IMAGE_COLUMNS}");
-        push_page_arms(&mut page, &select, &scopes, query, push_image_arm, &order_by, query.page);
-        let rows: Vec<ImageRow> = page.build_query_as().fetch_all(&mut *tx).await?;
-        tx.commit().await?;
+
+        let listing = PageListing {
+            table: "images",
+            columns: IMAGE_COLUMNS,
+            order_by: &order_by,
+            scopes: &scopes,
+            query,
+            push_arm: push_image_arm,
+            page: query.page,
+        };
+        let (total, rows) = fetch_listing::<ImageQuery, ImageRow>(&self.pool, listing).await?;
 
         let items = rows.into_iter().map(Image::try_from).collect::<Result<_>>()?;
         Ok(Page { items, total })
@@ -542,16 +569,17 @@ impl Store for PostgresStore {
 
     async fn list_groups(&self, query: &GroupQuery) -> Result<Page<Group>> {
         let scopes = scopes(query.project_id.as_str(), query.workspace_id.as_str(), query.image_type);
-        let mut tx = begin_snapshot(&self.pool).await?;
 
-        let total = fetch_total(&mut tx, &scopes, query, push_group_arm).await?;
-
-        let mut page = QueryBuilder::new("");
-        let select = format!("SELECT {GROUP_COLUMNS}");
-        let order_by = "update_at DESC, namespace ASC, name ASC, id ASC";
-        push_page_arms(&mut page, &select, &scopes, query, push_group_arm, order_by, query.page);
-        let rows: Vec<GroupRow> = page.build_query_as().fetch_all(&mut *tx).await?;
-        tx.commit().await?;
+        let listing = PageListing {
+            table: "image_groups",
+            columns: GROUP_COLUMNS,
+            order_by: "update_at DESC, namespace ASC, name ASC, id ASC",
+            scopes: &scopes,
+            query,
+            push_arm: push_group_arm,
+            page: query.page,
+        };
+        let (total, rows) = fetch_listing::<GroupQuery, GroupRow>(&self.pool, listing).await?;
 
         let items = rows.into_iter().map(Group::try_from).collect::<Result<_>>()?;
         Ok(Page { items, total })
