@@ -107,10 +107,6 @@ impl App {
         if let Some(link) = registry_link(&config.registry)? {
             catalogue = catalogue.with_registry(link);
         }
-        // Only a SQLite database is written by this process alone, so only then
-        // can a listing stay cached until this process's next write.
-        let listing_cache_entries =
-            if config.store.database_url.starts_with("sqlite:") { config.listing_cache_entries } else { 0 };
         Ok(App {
             store,
             state: AppState {
@@ -118,7 +114,7 @@ impl App {
                 authenticator: Arc::new(authenticator),
                 body_limit_bytes: config.body_limit_bytes,
                 registry_events_secret: config.registry.events_secret.clone().map(Arc::from),
-                listings: Arc::new(ListingResponses::new(listing_cache_entries)),
+                listings: Arc::new(ListingResponses::new(config.listing_cache_entries)),
             },
         })
     }

@@ -1,6 +1,7 @@
-//! Listings kept in memory until the next write. easel on SQLite is the only
-//! writer of its database, so every change passes through the catalogue, and
-//! a listing read after the last change is still current.
+//! Listings kept in memory until the next write. Every change passes through
+//! a catalogue's store, which counts it here and, when other processes share
+//! the database, announces it to them. A listing read after the last change
+//! anyone announced is still current.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,17 +12,25 @@ use uuid::Uuid;
 
 use crate::catalogue::model::{Group, GroupChanges, GroupQuery, Image, ImageQuery, Page};
 use crate::error::Result;
-use crate::storage::{CatalogueSize, DeletedGroup, PresetLoad, Store, StoredAccessKey, StoredToken};
+use crate::storage::{CatalogueSize, DeletedGroup, PresetLoad, SharedWrites, Store, StoredAccessKey, StoredToken};
 
 /// Recent listings of one kind (records or their encoded responses), by
-/// query, each tagged with the write generation current before it was read.
+/// query, each tagged with the generation current before it was read.
 pub struct ListingCache<T> {
     max_entries: usize,
-    entries: Mutex<HashMap<String, (u64, T)>>,
+    entries: Mutex<HashMap<String, (ListingGeneration, T)>>,
 }
 
-/// The number of writes that have finished. A listing read after generation
-/// `g` began is valid while the counter still reads `g`.
+/// The writes a listing read now would reflect: this process's own and,
+/// on a shared database, everyone's. A listing read after the generation
+/// was taken is valid while the generation taken later is equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListingGeneration {
+    pub local: u64,
+    pub shared: Option<SharedWrites>,
+}
+
+/// The number of writes this process has finished.
 #[derive(Default)]
 pub struct WriteGeneration(AtomicU64);
 
@@ -43,8 +52,14 @@ impl<T: Clone> ListingCache<T> {
         ListingCache { max_entries, entries: Mutex::new(HashMap::new()) }
     }
 
+    /// Tells whether the cache keeps anything; when it does not, reading the
+    /// generation for it is wasted work.
+    pub fn is_enabled(&self) -> bool {
+        self.max_entries > 0
+    }
+
     /// Returns the cached listing for `key` if no write finished since it was read.
-    pub fn get(&self, key: &str, generation: u64) -> Option<T> {
+    pub fn get(&self, key: &str, generation: ListingGeneration) -> Option<T> {
         if self.max_entries == 0 {
             return None;
         }
@@ -53,7 +68,7 @@ impl<T: Clone> ListingCache<T> {
     }
 
     /// Keeps a listing read while `generation` was current.
-    pub fn insert(&self, key: String, generation: u64, listing: &T) {
+    pub fn insert(&self, key: String, generation: ListingGeneration, listing: &T) {
         if self.max_entries == 0 {
             return;
         }
@@ -66,9 +81,10 @@ impl<T: Clone> ListingCache<T> {
     }
 }
 
-/// A store that advances a write generation after every change it makes,
-/// whether or not the change succeeded, so every write path of the
-/// catalogue (requests, registry events, inventory) expires cached listings.
+/// A store that advances a write generation and announces a write after every
+/// change it makes, whether or not the change succeeded. Every write path of
+/// the catalogue (requests, registry events, inventory) then expires cached
+/// listings, in this process and in every other that shares the database.
 pub struct TrackedStore {
     inner: Arc<dyn Store>,
     writes: Arc<WriteGeneration>,
@@ -80,8 +96,17 @@ impl TrackedStore {
         TrackedStore { inner, writes }
     }
 
-    fn advanced<T>(&self, result: Result<T>) -> Result<T> {
+    async fn advanced<T>(&self, result: Result<T>) -> Result<T> {
         self.writes.advance();
+
+        // The announcement follows the commit, so another process that reads
+        // the count before it may still serve a listing read before the
+        // write, but only until this request gets its response.
+        if let Err(err) = self.inner.announce_write().await {
+            // The write is kept. Other processes may serve listings cached
+            // before it until the next write that is announced.
+            tracing::warn!(error = %err, "failed to announce a write to other easel processes");
+        }
         result
     }
 }
@@ -109,7 +134,7 @@ impl Store for TrackedStore {
     }
 
     async fn insert_image(&self, image: &Image) -> Result<Image> {
-        self.advanced(self.inner.insert_image(image).await)
+        self.advanced(self.inner.insert_image(image).await).await
     }
 
     async fn find_image(&self, id: Uuid) -> Result<Option<Image>> {
@@ -121,11 +146,11 @@ impl Store for TrackedStore {
     }
 
     async fn update_image_state(&self, image: &Image, now: i64) -> Result<Option<Image>> {
-        self.advanced(self.inner.update_image_state(image, now).await)
+        self.advanced(self.inner.update_image_state(image, now).await).await
     }
 
     async fn delete_image(&self, id: Uuid, now: i64) -> Result<Option<Image>> {
-        self.advanced(self.inner.delete_image(id, now).await)
+        self.advanced(self.inner.delete_image(id, now).await).await
     }
 
     async fn find_group(&self, id: Uuid) -> Result<Option<Group>> {
@@ -137,19 +162,27 @@ impl Store for TrackedStore {
     }
 
     async fn update_group(&self, id: Uuid, changes: &GroupChanges, now: i64) -> Result<Option<Group>> {
-        self.advanced(self.inner.update_group(id, changes, now).await)
+        self.advanced(self.inner.update_group(id, changes, now).await).await
     }
 
     async fn delete_group(&self, id: Uuid, now: i64) -> Result<Option<DeletedGroup>> {
-        self.advanced(self.inner.delete_group(id, now).await)
+        self.advanced(self.inner.delete_group(id, now).await).await
     }
 
     async fn sync_presets(&self, presets: &[Image], now: i64) -> Result<PresetLoad> {
-        self.advanced(self.inner.sync_presets(presets, now).await)
+        self.advanced(self.inner.sync_presets(presets, now).await).await
     }
 
     async fn count_catalogue(&self) -> Result<CatalogueSize> {
         self.inner.count_catalogue().await
+    }
+
+    async fn shared_writes(&self) -> Result<Option<SharedWrites>> {
+        self.inner.shared_writes().await
+    }
+
+    async fn announce_write(&self) -> Result<()> {
+        self.inner.announce_write().await
     }
 }
 
@@ -162,32 +195,57 @@ mod tests {
         Listing::new(Page { items: vec![1, 2], total }, PageRequest { limit: 10, offset: 0 })
     }
 
+    fn local(writes: u64) -> ListingGeneration {
+        ListingGeneration { local: writes, shared: None }
+    }
+
+    fn shared(epoch: i64, count: i64) -> ListingGeneration {
+        ListingGeneration { local: 0, shared: Some(SharedWrites { epoch, count }) }
+    }
+
     #[test]
     fn cached_listing_expires_with_next_write() {
         let cache = ListingCache::new(8);
         let writes = WriteGeneration::default();
-        let before = writes.current();
+        let before = local(writes.current());
         cache.insert("q".into(), before, &listing(2));
-        assert_eq!(cache.get("q", writes.current()).map(|l| l.total), Some(2));
+        assert_eq!(cache.get("q", local(writes.current())).map(|l| l.total), Some(2));
 
         writes.advance();
-        assert!(cache.get("q", writes.current()).is_none());
+        assert!(cache.get("q", local(writes.current())).is_none());
+    }
+
+    #[test]
+    fn cached_listing_expires_with_another_process_write() {
+        let cache = ListingCache::new(8);
+        cache.insert("q".into(), shared(7, 41), &listing(2));
+        assert_eq!(cache.get("q", shared(7, 41)).map(|l| l.total), Some(2));
+
+        assert!(cache.get("q", shared(7, 42)).is_none());
+    }
+
+    #[test]
+    fn cached_listing_expires_when_database_restarts() {
+        let cache = ListingCache::new(8);
+        cache.insert("q".into(), shared(7, 41), &listing(2));
+
+        assert!(cache.get("q", shared(8, 41)).is_none());
     }
 
     #[test]
     fn cache_of_zero_entries_keeps_nothing() {
         let cache = ListingCache::new(0);
-        cache.insert("q".into(), 0, &listing(2));
-        assert!(cache.get("q", 0).is_none());
+        cache.insert("q".into(), local(0), &listing(2));
+        assert!(cache.get("q", local(0)).is_none());
     }
 
     #[test]
     fn full_cache_starts_over() {
         let cache = ListingCache::new(2);
-        cache.insert("a".into(), 0, &listing(1));
-        cache.insert("b".into(), 0, &listing(2));
-        cache.insert("c".into(), 0, &listing(3));
-        assert!(cache.get("a", 0).is_none());
-        assert_eq!(cache.get("c", 0).map(|l| l.total), Some(3));
+        cache.insert("a".into(), local(0), &listing(1));
+        cache.insert("b".into(), local(0), &listing(2));
+        cache.insert("c".into(), local(0), &listing(3));
+        assert!(cache.get("a", local(0)).is_none());
+        assert_eq!(cache.get("c", local(0)).map(|l| l.total), Some(3));
     }
 }

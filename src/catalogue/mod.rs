@@ -17,7 +17,7 @@ use std::sync::Arc;
 use tracing::info;
 use uuid::Uuid;
 
-use crate::catalogue::cache::{TrackedStore, WriteGeneration};
+use crate::catalogue::cache::{ListingGeneration, TrackedStore, WriteGeneration};
 use crate::catalogue::fields::{ImageStatus, ImageType, ProjectId, Visibility};
 use crate::catalogue::inventory::RegistryState;
 use crate::catalogue::model::{Group, GroupChanges, GroupQuery, Image, ImageQuery, Listing};
@@ -60,11 +60,13 @@ impl Catalogue {
         Catalogue { store, default_registry_host, registry: None, writes }
     }
 
-    /// Returns the number of writes this catalogue has made. A listing read
-    /// after it was returned stays current until it changes, provided no
-    /// other process writes to the store.
-    pub fn write_generation(&self) -> u64 {
-        self.writes.current()
+    /// Returns the generation of the writes so far: this catalogue's own and
+    /// those other processes sharing the store announced. A listing read after
+    /// it was returned stays current until it changes.
+    pub async fn listing_generation(&self) -> Result<ListingGeneration> {
+        let local = self.writes.current();
+        let shared = self.store.shared_writes().await?;
+        Ok(ListingGeneration { local, shared })
     }
 
     /// Puts a registry behind the catalogue: references must name it, and

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::catalogue::model::{Group, GroupChanges, GroupQuery, Image, ImageQuery, Page};
 use crate::error::Result;
-use crate::storage::{CatalogueSize, DeletedGroup, PresetLoad, Store, StoredAccessKey, StoredToken};
+use crate::storage::{CatalogueSize, DeletedGroup, PresetLoad, SharedWrites, Store, StoredAccessKey, StoredToken};
 use crate::telemetry;
 
 /// Wraps a store and records the latency of each of its calls.
@@ -96,5 +96,13 @@ impl Store for MeteredStore {
 
     async fn count_catalogue(&self) -> Result<CatalogueSize> {
         timed("count_catalogue", self.inner.count_catalogue()).await
+    }
+
+    async fn shared_writes(&self) -> Result<Option<SharedWrites>> {
+        timed("shared_writes", self.inner.shared_writes()).await
+    }
+
+    async fn announce_write(&self) -> Result<()> {
+        timed("announce_write", self.inner.announce_write()).await
     }
 }

@@ -87,6 +87,18 @@ pub struct DeletedGroup {
     pub images: Vec<Image>,
 }
 
+/// The count of writes that the processes sharing a store have announced,
+/// with the database server's start time. It changes after each announced
+/// write and whenever the database server restarts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SharedWrites {
+    /// When the database server started, so a counter that restarts lower
+    /// after a crash is never mistaken for an earlier value.
+    pub epoch: i64,
+    /// The number of writes announced since the counter was created.
+    pub count: i64,
+}
+
 /// The catalogue's storage. Implementations keep group rows consistent with
 /// their images inside each write transaction.
 #[async_trait]
@@ -148,6 +160,14 @@ pub trait Store: Send + Sync + 'static {
     /// Counts the non-deleted images and the non-empty groups of every
     /// project. Called periodically for the metrics, never per request.
     async fn count_catalogue(&self) -> Result<CatalogueSize>;
+
+    /// Returns where the announced writes of every process sharing this
+    /// store stand, or `None` when this process is the store's only writer.
+    async fn shared_writes(&self) -> Result<Option<SharedWrites>>;
+
+    /// Announces that this process finished a write, so that other processes
+    /// stop serving listings they read before it.
+    async fn announce_write(&self) -> Result<()>;
 }
 
 /// Returns the scope an image is stored under: its project, or the built-in scope.

@@ -20,7 +20,7 @@ use crate::catalogue::model::{Group, GroupChanges, GroupQuery, Image, ImageQuery
 use crate::error::{Error, Result};
 use crate::storage::rows::{join_wire, tag_reference, tags_json, GroupRow, ImageRow, GROUP_COLUMNS, IMAGE_COLUMNS};
 use crate::storage::{
-    is_unique_violation, scope_of, scopes, stored_access_key, CatalogueSize, DeletedGroup, PresetLoad, Store, StoredAccessKey, StoredToken, BUILT_IN_SCOPE,
+    is_unique_violation, scope_of, scopes, stored_access_key, CatalogueSize, DeletedGroup, PresetLoad, SharedWrites, Store, StoredAccessKey, StoredToken, BUILT_IN_SCOPE,
 };
 
 /// The maximum number of connections one replica opens.
@@ -387,7 +387,7 @@ async fn fetch_listing<Q, R: DeserializeOwned>(pool: &PgPool, listing: PageListi
     Ok((u64::try_from(total).unwrap_or(0), rows))
 }
 
-/// What [`fetch_listing`] reads: the table's columns in row order, the
+/// A listing for [`fetch_listing`]: the table's columns in row order, the
 /// listing order, and the arms and page of one query.
 struct PageListing<'q, Q> {
     table: &'static str,
@@ -702,6 +702,23 @@ impl Store for PostgresStore {
         tx.commit().await?;
 
         Ok(CatalogueSize::from_counts(&images, &groups))
+    }
+
+    async fn shared_writes(&self) -> Result<Option<SharedWrites>> {
+        // A sequence is read and advanced outside transactions and without
+        // locks, so announcing never queues writers behind each other.
+        let (epoch, count): (i64, i64) = sqlx::query_as(
+            "SELECT CAST(EXTRACT(EPOCH FROM pg_postmaster_start_time()) * 1000000 AS BIGINT), last_value \
+             FROM catalogue_writes",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Some(SharedWrites { epoch, count }))
+    }
+
+    async fn announce_write(&self) -> Result<()> {
+        sqlx::query("SELECT nextval('catalogue_writes')").execute(&self.pool).await?;
+        Ok(())
     }
 }
 

@@ -18,7 +18,7 @@ use crate::catalogue::model::{Group, GroupChanges, GroupQuery, Image, ImageQuery
 use crate::error::{Error, Result};
 use crate::storage::rows::{join_wire, tag_reference, tags_json, GroupRow, ImageRow, GROUP_COLUMNS, IMAGE_COLUMNS};
 use crate::storage::{
-    is_unique_violation, scope_of, scopes, stored_access_key, CatalogueSize, DeletedGroup, PresetLoad, Store, StoredAccessKey, StoredToken, BUILT_IN_SCOPE,
+    is_unique_violation, scope_of, scopes, stored_access_key, CatalogueSize, DeletedGroup, PresetLoad, SharedWrites, Store, StoredAccessKey, StoredToken, BUILT_IN_SCOPE,
 };
 
 const READ_CONNECTIONS: u32 = 4;
@@ -643,6 +643,15 @@ impl Store for SqliteStore {
         tx.commit().await?;
 
         Ok(CatalogueSize::from_counts(&images, &groups))
+    }
+
+    async fn shared_writes(&self) -> Result<Option<SharedWrites>> {
+        // The database file is written by this process alone.
+        Ok(None)
+    }
+
+    async fn announce_write(&self) -> Result<()> {
+        Ok(())
     }
 }
 

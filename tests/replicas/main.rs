@@ -1,6 +1,7 @@
 //! Several easel processes on one PostgreSQL database, driven over HTTP as
 //! clients would: replicas changing the same groups at once keep every
-//! count right, and a replica that loses its database returns 503 and
+//! count right, a listing one replica cached is not served after another
+//! replica's write, and a replica that loses its database returns 503 and
 //! recovers by itself once the database is back.
 
 #[path = "../support/postgres.rs"]
@@ -216,6 +217,41 @@ async fn concurrent_replicas_keep_group_counts() {
     .await
     .unwrap();
     assert_eq!(duplicates, 0, "a reference is registered twice");
+}
+
+/// Returns the version counts of the caller's dedicated groups, by name.
+async fn version_counts(api: &Api) -> Vec<(String, i64)> {
+    let (status, body) = api.list_groups().await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let groups = body["data"].as_array().expect("a listing has data");
+    groups.iter().map(|g| (g["name"].as_str().unwrap().to_owned(), g["version_count"].as_i64().unwrap())).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_listing_shows_other_replica_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = pg::shared_cluster().create_database().await;
+    let reader = Service::start(&url, dir.path(), "reader").await;
+    let writer = Service::start(&url, dir.path(), "writer").await;
+    let token = create_token(&url, dir.path());
+    let (reader, writer) = (Api::new(&reader, &token), Api::new(&writer, &token));
+    assert_eq!(writer.register("registry.test:5000/team/model:v1").await.0, StatusCode::OK);
+
+    // Read twice, so the reader serves the second read from its cache.
+    assert_eq!(version_counts(&reader).await, [("model".to_owned(), 1)]);
+    assert_eq!(version_counts(&reader).await, [("model".to_owned(), 1)]);
+
+    let (status, registered) = writer.register("registry.test:5000/team/model:v2").await;
+    assert_eq!(status, StatusCode::OK, "{registered}");
+    assert_eq!(version_counts(&reader).await, [("model".to_owned(), 2)]);
+
+    let (status, body) = writer.delete_image(registered["id"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(version_counts(&reader).await, [("model".to_owned(), 1)]);
+
+    let id = group_id(&writer, "model").await.expect("the writer lists the group");
+    assert_eq!(writer.delete_group(&id).await.0, StatusCode::OK);
+    assert_eq!(version_counts(&reader).await, []);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
