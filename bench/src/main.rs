@@ -126,6 +126,9 @@ struct RunArgs {
     /// The distribution registry binary of the peer.
     #[arg(long, default_value = "docker-registry")]
     registry: PathBuf,
+    /// Passed to `easel serve`; 0 measures every listing uncached.
+    #[arg(long)]
+    listing_cache_entries: Option<usize>,
 }
 
 impl RunArgs {
@@ -154,6 +157,7 @@ impl RunArgs {
             engine: self.engine,
             easel,
             registry: self.registry.clone(),
+            listing_cache_entries: self.listing_cache_entries,
         })
     }
 }

@@ -43,6 +43,8 @@ pub struct RunOptions {
     pub engine: Engine,
     pub easel: PathBuf,
     pub registry: PathBuf,
+    /// The listing cache size easel runs with; `None` keeps its default.
+    pub listing_cache_entries: Option<usize>,
 }
 
 /// The figures wrk printed for one scenario.
@@ -110,6 +112,8 @@ pub struct Report {
     pub first_answer_ms: f64,
     /// The largest resident set of the easel process from start to stop, in MiB.
     pub max_rss_mib: f64,
+    /// The `--listing-cache-entries` easel ran with; `None` for its default.
+    pub listing_cache_entries: Option<usize>,
     pub scenarios: Vec<ScenarioResult>,
     pub ceiling: ScenarioResult,
     pub peer: ScenarioResult,
@@ -415,16 +419,21 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<Report> {
     let token = create_token(options, &database_url, &master_key, &seed.project_id)?;
 
     let address = free_port()?;
+    let mut serve = Command::new(&options.easel);
+    serve
+        .arg("serve")
+        .arg("--listen")
+        .arg(address.to_string())
+        .arg("--database")
+        .arg(&database_url)
+        .arg("--master-key-file")
+        .arg(&master_key);
+    if let Some(entries) = options.listing_cache_entries {
+        serve.arg("--listing-cache-entries").arg(entries.to_string());
+    }
     let started = Instant::now();
     let mut easel = Server {
-        child: Command::new(&options.easel)
-            .arg("serve")
-            .arg("--listen")
-            .arg(address.to_string())
-            .arg("--database")
-            .arg(&database_url)
-            .arg("--master-key-file")
-            .arg(&master_key)
+        child: serve
             .stdout(log_file(&options.work_dir, "easel.out")?)
             .stderr(log_file(&options.work_dir, "easel.log")?)
             .spawn()
@@ -469,6 +478,7 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<Report> {
         seed,
         first_answer_ms: first_answer.as_secs_f64() * 1000.0,
         max_rss_mib,
+        listing_cache_entries: options.listing_cache_entries,
         scenarios,
         ceiling,
         peer,
@@ -607,13 +617,14 @@ fn find<'a>(rows: &'a [ScenarioResult], name: &str) -> Option<&'a ScenarioResult
     rows.iter().find(|row| row.scenario == name)
 }
 
-/// Checks the targets of an engine. PostgreSQL has no listing cache, because
-/// other processes may write its database. So its ceiling ratios are those of
-/// an uncached listing, about 2 ms of work or a twentieth of the ceiling.
+/// Checks the targets of an engine. On PostgreSQL even a cached listing costs
+/// one query to the database, which checks that no replica wrote since the
+/// listing was read. A read by id, also one small query, reaches about 0.2 of
+/// the ceiling, so its ceiling ratios are set below that.
 fn check_targets(engine: Engine, rows: &[ScenarioResult], first_answer_ms: f64, max_rss_mib: f64) -> Vec<TargetCheck> {
     let (default_ratio, deep_ratio) = match engine {
         Engine::Sqlite => (0.5, 0.25),
-        Engine::Postgres => (0.05, 0.025),
+        Engine::Postgres => (0.15, 0.1),
     };
     let mut checks = Vec::new();
     let mut check = |target: String, measured: String, met: bool| {
@@ -658,7 +669,7 @@ fn markdown(report: &Report) -> String {
     out.push_str(&format!(
         "Machine: {}. Catalogue: {} images in {} groups over {} projects; the measured project holds {} groups \
          (seeded in {:.1} s). Each scenario ran {} s with wrk on loopback. First answer {:.0} ms after start; \
-         largest server RSS {:.1} MiB{}.\n\n",
+         largest server RSS {:.1} MiB{}.{}\n\n",
         report.machine,
         report.seed.size.images,
         report.seed.size.groups,
@@ -669,6 +680,11 @@ fn markdown(report: &Report) -> String {
         report.first_answer_ms,
         report.max_rss_mib,
         if report.engine == "postgres" { " (easel's process only; PostgreSQL's processes are not counted)" } else { "" },
+        match report.listing_cache_entries {
+            Some(0) => " The listing cache was off, so every listing was read from the database.".to_owned(),
+            Some(entries) => format!(" The listing cache kept {entries} listings of each kind."),
+            None => String::new(),
+        },
     ));
     out.push_str("| scenario | connections | requests/s | p50 ms | p99 ms | errors | RSS MiB | body bytes | vs ceiling | vs peer |\n");
     out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
