@@ -15,7 +15,7 @@ use easel::catalogue::fields::{Arch, DevService, ImageStatus, ImageType, Origin,
 use easel::catalogue::presets::{parse_presets, BUNDLED_PRESETS};
 use easel::storage::postgres::PostgresStore;
 use easel::storage::sqlite::SqliteStore;
-use easel::storage::Store;
+use easel::storage::{Store, RECOUNT_LISTING_TOTALS};
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{Connection, Executor, PgConnection, QueryBuilder, Sqlite, SqliteConnection};
@@ -175,6 +175,18 @@ fn description_of(group: &SeedGroup, tag: &str) -> String {
 
 /// Seeds a new catalogue of `size` into the SQLite database file `path`,
 /// which must not exist yet, and writes the repository list next to it.
+/// Fills the listing totals that easel keeps on every write, since the seed
+/// writes groups and images past the store.
+async fn recount_listing_totals<C>(conn: &mut C) -> anyhow::Result<()>
+where
+    for<'c> &'c mut C: sqlx::Executor<'c>,
+{
+    for statement in RECOUNT_LISTING_TOTALS {
+        sqlx::Executor::execute(&mut *conn, statement).await.context("Failed to count the seeded listing totals")?;
+    }
+    Ok(())
+}
+
 pub async fn seed_sqlite(path: &Path, size: SeedSize) -> anyhow::Result<SeedManifest> {
     size.validate()?;
     if path.exists() {
@@ -224,6 +236,7 @@ pub async fn seed_sqlite(path: &Path, size: SeedSize) -> anyhow::Result<SeedMani
         manifest_image.get_or_insert(first);
     }
     tx.commit().await?;
+    recount_listing_totals(&mut conn).await?;
     conn.close().await?;
 
     // The store as easel opens it (write-ahead log, migrations already
@@ -409,6 +422,7 @@ pub async fn seed_postgres(url: &str, repositories_file: &Path, size: SeedSize) 
     copy_rows(&mut tx, GROUP_COPY, &mut group_rows).await?;
     copy_rows(&mut tx, IMAGE_COPY, &mut image_rows).await?;
     tx.commit().await?;
+    recount_listing_totals(&mut conn).await?;
     // Fresh statistics and visibility maps, as a database that autovacuum has
     // visited: without them the planner guesses row counts and index-only scans read the table.
     conn.execute("VACUUM ANALYZE").await.context("Failed to vacuum the seeded database")?;

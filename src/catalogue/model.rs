@@ -174,6 +174,26 @@ pub struct ImageQuery {
     pub page: PageRequest,
 }
 
+impl GroupQuery {
+    /// Tells whether the query lists every group of its scopes, so that its
+    /// total is the number of groups the store keeps for each scope.
+    pub fn lists_whole_scopes(&self) -> bool {
+        self.name.is_none() && self.namespace.is_none() && self.swr_instance_id.is_none()
+    }
+}
+
+impl ImageQuery {
+    /// Tells whether the query lists every image of its scopes, so that its
+    /// total is the number of images the store keeps for each scope.
+    pub fn lists_whole_scopes(&self) -> bool {
+        self.name.is_none()
+            && self.namespace.is_none()
+            && self.service_type.is_none()
+            && self.show_name.is_none()
+            && self.show_tag.is_none()
+    }
+}
+
 /// The changes a group update applies.
 #[derive(Debug, Clone)]
 pub struct GroupChanges {

@@ -8,6 +8,7 @@ pub mod rows;
 pub mod sqlite;
 
 use async_trait::async_trait;
+use sqlx::{Database, QueryBuilder};
 use uuid::Uuid;
 
 use crate::catalogue::fields::ImageType;
@@ -168,6 +169,49 @@ pub trait Store: Send + Sync + 'static {
     /// Announces that this process finished a write, so that other processes
     /// stop serving listings they read before it.
     async fn announce_write(&self) -> Result<()>;
+}
+
+/// Returns the row of `listing_totals` that contains a group's counts: the last
+/// hexadecimal digit of its id, as `substr(id, 36, 1)` reads it in SQL. Each
+/// scope's totals are spread over 16 rows, so on PostgreSQL writers of
+/// different groups rarely wait for each other's row lock until they commit.
+fn totals_shard(group_id: Uuid) -> String {
+    let id = group_id.hyphenated().to_string();
+    id[id.len() - 1..].to_owned()
+}
+
+/// Statements that recount `listing_totals` from the groups and images, for
+/// loaders that write those rows directly, such as the benchmark's seeder.
+/// Written in SQL that SQLite and PostgreSQL both read.
+pub const RECOUNT_LISTING_TOTALS: [&str; 2] = [
+    "DELETE FROM listing_totals",
+    "INSERT INTO listing_totals (scope, workspace_id, shard, group_count, image_count) \
+     SELECT scope, workspace_id, shard, SUM(group_count), SUM(image_count) FROM ( \
+       SELECT scope, workspace_id, substr(id, 36, 1) AS shard, COUNT(*) AS group_count, 0 AS image_count \
+       FROM image_groups WHERE version_count > 0 GROUP BY scope, workspace_id, substr(id, 36, 1) \
+       UNION ALL \
+       SELECT project_id, workspace_id, substr(group_id, 36, 1), 0, COUNT(*) \
+       FROM images WHERE NOT deleted GROUP BY project_id, workspace_id, substr(group_id, 36, 1) \
+     ) AS counts GROUP BY scope, workspace_id, shard",
+];
+
+/// Appends one SELECT per scope that sums the scope's kept total in `column`
+/// of `listing_totals`, the same statement on both backends.
+fn push_kept_totals<'args, DB>(builder: &mut QueryBuilder<'args, DB>, column: &str, scopes: &[(String, String)])
+where
+    DB: Database,
+    String: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+{
+    for (i, (scope, workspace_id)) in scopes.iter().enumerate() {
+        if i > 0 {
+            builder.push(" UNION ALL ");
+        }
+        builder
+            .push(format!("SELECT SUM({column}) AS n FROM listing_totals WHERE scope = "))
+            .push_bind(scope.clone())
+            .push(" AND workspace_id = ")
+            .push_bind(workspace_id.clone());
+    }
 }
 
 /// Returns the scope an image is stored under: its project, or the built-in scope.

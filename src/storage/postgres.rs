@@ -20,7 +20,7 @@ use crate::catalogue::model::{Group, GroupChanges, GroupQuery, Image, ImageQuery
 use crate::error::{Error, Result};
 use crate::storage::rows::{join_wire, tag_reference, tags_json, GroupRow, ImageRow, GROUP_COLUMNS, IMAGE_COLUMNS};
 use crate::storage::{
-    is_unique_violation, scope_of, scopes, stored_access_key, CatalogueSize, DeletedGroup, PresetLoad, SharedWrites, Store, StoredAccessKey, StoredToken, BUILT_IN_SCOPE,
+    is_unique_violation, push_kept_totals, scope_of, scopes, stored_access_key, totals_shard, CatalogueSize, DeletedGroup, PresetLoad, SharedWrites, Store, StoredAccessKey, StoredToken, BUILT_IN_SCOPE,
 };
 
 /// The maximum number of connections one replica opens.
@@ -116,9 +116,10 @@ async fn lock_group_of(conn: &mut PgConnection, image_id: Uuid) -> Result<Option
 
 /// Attaches a new image to its group, creating the group on its first image.
 /// The group takes the new image's description and, when it names one, its
-/// SWR instance. Returns the group id. The upsert locks the group row.
-async fn attach_to_group(conn: &mut PgConnection, image: &Image) -> Result<Uuid> {
-    let id: String = sqlx::query_scalar(
+/// SWR instance. Returns the group id and its image count, 1 when the image
+/// is the group's first. The upsert locks the group row.
+async fn attach_to_group(conn: &mut PgConnection, image: &Image) -> Result<(Uuid, i64)> {
+    let (id, version_count): (String, i64) = sqlx::query_as(
         "INSERT INTO image_groups (id, scope, workspace_id, type, namespace, name, description, swr_instance_id, \
            version_count, create_at, update_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $9, 1, $8, $8) \
@@ -130,7 +131,7 @@ async fn attach_to_group(conn: &mut PgConnection, image: &Image) -> Result<Uuid>
            create_at = CASE WHEN image_groups.version_count = 0 THEN excluded.create_at \
                             ELSE LEAST(image_groups.create_at, excluded.create_at) END, \
            update_at = GREATEST(image_groups.update_at, excluded.update_at) \
-         RETURNING id",
+         RETURNING id, version_count",
     )
     .bind(Uuid::new_v4().to_string())
     .bind(scope_of(image))
@@ -143,28 +144,56 @@ async fn attach_to_group(conn: &mut PgConnection, image: &Image) -> Result<Uuid>
     .bind(image.swr_instance_id.as_deref().unwrap_or_default())
     .fetch_one(&mut *conn)
     .await?;
-    parse_group_id(&id)
+    Ok((parse_group_id(&id)?, version_count))
+}
+
+/// Adds to the listing totals of a group's scope: `groups` for a group that
+/// gained its first image (1) or lost its last (-1), `images` for the images
+/// it gained or lost. The caller holds the group's lock, so the totals row is
+/// always locked after a group row. Only preset loads, which queue on their
+/// own lock, change several groups in one transaction.
+async fn adjust_totals(conn: &mut PgConnection, scope: &str, workspace_id: &str, group_id: Uuid, groups: i64, images: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO listing_totals (scope, workspace_id, shard, group_count, image_count) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (scope, workspace_id, shard) DO UPDATE SET \
+           group_count = listing_totals.group_count + excluded.group_count, \
+           image_count = listing_totals.image_count + excluded.image_count",
+    )
+    .bind(scope)
+    .bind(workspace_id)
+    .bind(totals_shard(group_id))
+    .bind(groups)
+    .bind(images)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Recomputes a group's summary after one of its images left or changed:
 /// the count drops by `removed`, and the earliest time and newest description
 /// come from the images that remain. The caller has locked the group, so
 /// this statement's snapshot includes every committed change to the group.
+/// The scope's listing totals drop with the count.
 async fn refresh_group(conn: &mut PgConnection, group_id: Uuid, removed: i64, now: i64) -> Result<()> {
-    sqlx::query(
+    let (scope, workspace_id, version_count): (String, String, i64) = sqlx::query_as(
         "UPDATE image_groups SET \
            version_count = version_count - $2, \
            update_at = GREATEST(update_at, $3), \
            create_at = COALESCE((SELECT MIN(create_at) FROM images WHERE group_id = $1 AND NOT deleted), create_at), \
            description = COALESCE((SELECT description FROM images WHERE group_id = $1 AND NOT deleted \
                                    ORDER BY create_at DESC, id DESC LIMIT 1), description) \
-         WHERE id = $1",
+         WHERE id = $1 RETURNING scope, workspace_id, version_count",
     )
     .bind(group_id.to_string())
     .bind(removed)
     .bind(now)
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
+
+    if removed > 0 {
+        let emptied = if version_count == 0 { -1 } else { 0 };
+        adjust_totals(conn, &scope, &workspace_id, group_id, emptied, -removed).await?;
+    }
     Ok(())
 }
 
@@ -213,17 +242,20 @@ async fn insert_image_row(conn: &mut PgConnection, image: &Image) -> std::result
 
 /// Inserts an image and attaches it to its group, inside the caller's transaction.
 async fn insert_attached(conn: &mut PgConnection, image: &Image) -> Result<Image> {
-    let group_id = attach_to_group(conn, image).await?;
+    let (group_id, version_count) = attach_to_group(conn, image).await?;
     let image = Image { group_id, ..image.clone() };
 
     match insert_image_row(conn, &image).await {
-        Ok(()) => Ok(image),
-        Err(err) if is_unique_violation(&err) => Err(Error::DuplicateTag {
-            name: image.name.clone(),
-            tag: image.tag.clone(),
-        }),
-        Err(err) => Err(err.into()),
+        Ok(()) => {}
+        Err(err) if is_unique_violation(&err) => {
+            return Err(Error::DuplicateTag { name: image.name.clone(), tag: image.tag.clone() });
+        }
+        Err(err) => return Err(err.into()),
     }
+
+    let new_group = if version_count == 1 { 1 } else { 0 };
+    adjust_totals(conn, scope_of(&image), &image.workspace_id, group_id, new_group, 1).await?;
+    Ok(image)
 }
 
 /// Marks one image deleted and detaches it from its group.
@@ -367,12 +399,15 @@ fn push_page(builder: &mut QueryBuilder<'_, Postgres>, page: PageRequest) {
 /// see the page window, started parallel workers for every page. Unprepared,
 /// each statement is planned for its own values.
 async fn fetch_listing<Q, R: DeserializeOwned>(pool: &PgPool, listing: PageListing<'_, Q>) -> Result<(u64, Vec<R>)> {
-    let PageListing { table, columns, order_by, scopes, query, push_arm, page } = listing;
+    let PageListing { table, columns, order_by, scopes, query, push_arm, page, kept_total } = listing;
     let packed_columns: Vec<String> = columns.split(", ").map(|column| format!("page.{column}")).collect();
 
     // SUM over BIGINT is NUMERIC in PostgreSQL, hence the cast back.
     let mut statement = QueryBuilder::new("SELECT (SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM (");
-    push_arms(&mut statement, "SELECT COUNT(*) AS n", scopes, query, push_arm);
+    match kept_total {
+        Some(column) => push_kept_totals(&mut statement, column, scopes),
+        None => push_arms(&mut statement, "SELECT COUNT(*) AS n", scopes, query, push_arm),
+    }
     statement.push(format!(
         ") AS counts), (SELECT CAST(COALESCE(json_agg(json_build_array({}) ORDER BY {order_by}), '[]') AS TEXT) FROM (",
         packed_columns.join(", ")
@@ -397,6 +432,9 @@ struct PageListing<'q, Q> {
     query: &'q Q,
     push_arm: ArmBuilder<Q>,
     page: PageRequest,
+    /// The column of `listing_totals` that contains the total, when the query
+    /// lists whole scopes; otherwise the matching entries are counted.
+    kept_total: Option<&'static str>,
 }
 
 /// Rewrites a preset's descriptive fields in place; its group stays the same
@@ -518,6 +556,7 @@ impl Store for PostgresStore {
             query,
             push_arm: push_image_arm,
             page: query.page,
+            kept_total: query.lists_whole_scopes().then_some("image_count"),
         };
         let (total, rows) = fetch_listing::<ImageQuery, ImageRow>(&self.pool, listing).await?;
 
@@ -578,6 +617,7 @@ impl Store for PostgresStore {
             query,
             push_arm: push_group_arm,
             page: query.page,
+            kept_total: query.lists_whole_scopes().then_some("group_count"),
         };
         let (total, rows) = fetch_listing::<GroupQuery, GroupRow>(&self.pool, listing).await?;
 
@@ -612,6 +652,7 @@ impl Store for PostgresStore {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else { return Ok(None) };
+        let (scope, workspace_id) = (row.scope.clone(), row.workspace_id.clone());
         let group = Group::try_from(row)?;
 
         let rows: Vec<ImageRow> = sqlx::query_as(&format!(
@@ -628,6 +669,7 @@ impl Store for PostgresStore {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+        adjust_totals(&mut tx, &scope, &workspace_id, id, -1, -(rows.len() as i64)).await?;
         tx.commit().await?;
 
         let images = rows.into_iter().map(Image::try_from).collect::<Result<_>>()?;

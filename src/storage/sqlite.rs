@@ -18,7 +18,7 @@ use crate::catalogue::model::{Group, GroupChanges, GroupQuery, Image, ImageQuery
 use crate::error::{Error, Result};
 use crate::storage::rows::{join_wire, tag_reference, tags_json, GroupRow, ImageRow, GROUP_COLUMNS, IMAGE_COLUMNS};
 use crate::storage::{
-    is_unique_violation, scope_of, scopes, stored_access_key, CatalogueSize, DeletedGroup, PresetLoad, SharedWrites, Store, StoredAccessKey, StoredToken, BUILT_IN_SCOPE,
+    is_unique_violation, push_kept_totals, scope_of, scopes, stored_access_key, totals_shard, CatalogueSize, DeletedGroup, PresetLoad, SharedWrites, Store, StoredAccessKey, StoredToken, BUILT_IN_SCOPE,
 };
 
 const READ_CONNECTIONS: u32 = 4;
@@ -183,9 +183,10 @@ fn create_owner_only(path: &std::path::Path) -> anyhow::Result<()> {
 
 /// Attaches a new image to its group, creating the group on its first image.
 /// The group takes the new image's description and, when it names one, its
-/// SWR instance. Returns the group id.
-async fn attach_to_group(conn: &mut SqliteConnection, image: &Image) -> Result<Uuid> {
-    let id: String = sqlx::query_scalar(
+/// SWR instance. Returns the group id and its image count, 1 when the image
+/// is the group's first.
+async fn attach_to_group(conn: &mut SqliteConnection, image: &Image) -> Result<(Uuid, i64)> {
+    let (id, version_count): (String, i64) = sqlx::query_as(
         "INSERT INTO image_groups (id, scope, workspace_id, type, namespace, name, description, swr_instance_id, \
            version_count, create_at, update_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, 1, ?8, ?8) \
@@ -197,7 +198,7 @@ async fn attach_to_group(conn: &mut SqliteConnection, image: &Image) -> Result<U
            create_at = CASE WHEN image_groups.version_count = 0 THEN excluded.create_at \
                             ELSE MIN(image_groups.create_at, excluded.create_at) END, \
            update_at = MAX(image_groups.update_at, excluded.update_at) \
-         RETURNING id",
+         RETURNING id, version_count",
     )
     .bind(Uuid::new_v4().to_string())
     .bind(scope_of(image))
@@ -210,27 +211,53 @@ async fn attach_to_group(conn: &mut SqliteConnection, image: &Image) -> Result<U
     .bind(image.swr_instance_id.as_deref().unwrap_or_default())
     .fetch_one(&mut *conn)
     .await?;
-    Uuid::parse_str(&id).map_err(|err| Error::Internal(anyhow::anyhow!("stored group id {id} is not a UUID: {err}")))
+    let id = Uuid::parse_str(&id).map_err(|err| Error::Internal(anyhow::anyhow!("stored group id {id} is not a UUID: {err}")))?;
+    Ok((id, version_count))
+}
+
+/// Adds to the listing totals of a group's scope: `groups` for a group that
+/// gained its first image (1) or lost its last (-1), `images` for the images
+/// it gained or lost.
+async fn adjust_totals(conn: &mut SqliteConnection, scope: &str, workspace_id: &str, group_id: Uuid, groups: i64, images: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO listing_totals (scope, workspace_id, shard, group_count, image_count) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (scope, workspace_id, shard) DO UPDATE SET \
+           group_count = listing_totals.group_count + excluded.group_count, \
+           image_count = listing_totals.image_count + excluded.image_count",
+    )
+    .bind(scope)
+    .bind(workspace_id)
+    .bind(totals_shard(group_id))
+    .bind(groups)
+    .bind(images)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Recomputes a group's summary after one of its images left or changed:
 /// the count drops by `removed`, and the earliest time and newest description
-/// come from the images that remain.
+/// come from the images that remain. The scope's listing totals drop with it.
 async fn refresh_group(conn: &mut SqliteConnection, group_id: Uuid, removed: i64, now: i64) -> Result<()> {
-    sqlx::query(
+    let (scope, workspace_id, version_count): (String, String, i64) = sqlx::query_as(
         "UPDATE image_groups SET \
            version_count = version_count - ?2, \
            update_at = MAX(update_at, ?3), \
            create_at = COALESCE((SELECT MIN(create_at) FROM images WHERE group_id = ?1 AND deleted = 0), create_at), \
            description = COALESCE((SELECT description FROM images WHERE group_id = ?1 AND deleted = 0 \
                                    ORDER BY create_at DESC, id DESC LIMIT 1), description) \
-         WHERE id = ?1",
+         WHERE id = ?1 RETURNING scope, workspace_id, version_count",
     )
     .bind(group_id.to_string())
     .bind(removed)
     .bind(now)
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
+
+    if removed > 0 {
+        let emptied = if version_count == 0 { -1 } else { 0 };
+        adjust_totals(conn, &scope, &workspace_id, group_id, emptied, -removed).await?;
+    }
     Ok(())
 }
 
@@ -279,17 +306,20 @@ async fn insert_image_row(conn: &mut SqliteConnection, image: &Image) -> std::re
 
 /// Inserts an image and attaches it to its group, inside the caller's transaction.
 async fn insert_attached(conn: &mut SqliteConnection, image: &Image) -> Result<Image> {
-    let group_id = attach_to_group(conn, image).await?;
+    let (group_id, version_count) = attach_to_group(conn, image).await?;
     let image = Image { group_id, ..image.clone() };
 
     match insert_image_row(conn, &image).await {
-        Ok(()) => Ok(image),
-        Err(err) if is_unique_violation(&err) => Err(Error::DuplicateTag {
-            name: image.name.clone(),
-            tag: image.tag.clone(),
-        }),
-        Err(err) => Err(err.into()),
+        Ok(()) => {}
+        Err(err) if is_unique_violation(&err) => {
+            return Err(Error::DuplicateTag { name: image.name.clone(), tag: image.tag.clone() });
+        }
+        Err(err) => return Err(err.into()),
     }
+
+    let new_group = if version_count == 1 { 1 } else { 0 };
+    adjust_totals(conn, scope_of(&image), &image.workspace_id, group_id, new_group, 1).await?;
+    Ok(image)
 }
 
 /// Marks one image deleted and detaches it from its group.
@@ -472,6 +502,7 @@ impl Store for SqliteStore {
             key_columns: format!("id, {}", keys.join(", ")),
             page_order: order(""),
             row_order: order("listed."),
+            kept_total: query.lists_whole_scopes().then_some("image_count"),
         };
         let (total, rows) = listing.fetch::<ImageQuery, ImageRow>(&self.reader, &scopes, query, push_image_arm, query.page).await?;
 
@@ -526,6 +557,7 @@ impl Store for SqliteStore {
             key_columns: "id, update_at, namespace, name".to_owned(),
             page_order: "update_at DESC, namespace ASC, name ASC, id ASC".to_owned(),
             row_order: "listed.update_at DESC, listed.namespace ASC, listed.name ASC, listed.id ASC".to_owned(),
+            kept_total: query.lists_whole_scopes().then_some("group_count"),
         };
         let (total, rows) = listing.fetch::<GroupQuery, GroupRow>(&self.reader, &scopes, query, push_group_arm, query.page).await?;
 
@@ -557,6 +589,7 @@ impl Store for SqliteStore {
                 .fetch_optional(&mut *tx)
                 .await?;
         let Some(row) = row else { return Ok(None) };
+        let (scope, workspace_id) = (row.scope.clone(), row.workspace_id.clone());
         let group = Group::try_from(row)?;
 
         let rows: Vec<ImageRow> = sqlx::query_as(&format!(
@@ -573,6 +606,7 @@ impl Store for SqliteStore {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+        adjust_totals(&mut tx, &scope, &workspace_id, id, -1, -(rows.len() as i64)).await?;
         tx.commit().await?;
 
         let images = rows.into_iter().map(Image::try_from).collect::<Result<_>>()?;
@@ -670,6 +704,9 @@ struct PackedListing {
     page_order: String,
     /// The same order over the table's rows, aliased `listed`.
     row_order: String,
+    /// The column of `listing_totals` that contains the total, when the query
+    /// lists whole scopes; otherwise the matching entries are counted.
+    kept_total: Option<&'static str>,
 }
 
 impl PackedListing {
@@ -684,7 +721,10 @@ impl PackedListing {
         let columns: Vec<String> = self.columns.split(", ").map(|column| format!("listed.{column}")).collect();
 
         let mut statement = QueryBuilder::new("SELECT (SELECT COALESCE(SUM(n), 0) FROM (");
-        push_arms(&mut statement, "SELECT COUNT(*) AS n", scopes, query, push_arm);
+        match self.kept_total {
+            Some(column) => push_kept_totals(&mut statement, column, scopes),
+            None => push_arms(&mut statement, "SELECT COUNT(*) AS n", scopes, query, push_arm),
+        }
         statement.push(format!(")), (SELECT json_group_array(json_array({}) ORDER BY {}) FROM (", columns.join(", "), self.row_order));
         push_arms(&mut statement, &format!("SELECT {}", self.key_columns), scopes, query, push_arm);
         statement.push(format!(" ORDER BY {}", self.page_order));

@@ -210,6 +210,8 @@ async fn concurrent_replicas_keep_group_counts() {
     assert_eq!(status, StatusCode::OK);
     let (_, from_second) = apis[1].list_groups().await;
     assert_eq!(from_first["data"], from_second["data"]);
+    let listed = from_first["data"].as_array().map_or(0, Vec::len);
+    assert_eq!(from_first["total"], listed, "the kept total must equal the groups listed");
     let duplicates: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM (SELECT swr_path FROM images WHERE NOT deleted GROUP BY project_id, swr_path HAVING COUNT(*) > 1) AS d",
     )

@@ -104,6 +104,21 @@ async fn group_names(store: &dyn Store, query: &GroupQuery) -> Vec<String> {
     store.list_groups(query).await.unwrap().items.into_iter().map(|g| g.name).collect()
 }
 
+/// Checks that the totals of unfiltered listings, which the store keeps on
+/// every write, equal the entries the listings return, for every type filter.
+async fn assert_kept_totals(store: &dyn Store, project: &ProjectId, workspace: &str) {
+    let workspace_id = WorkspaceId::parse("workspace_id", workspace).unwrap();
+    for image_type in [None, Some(ImageType::Dedicated), Some(ImageType::BuildIn)] {
+        let groups = GroupQuery { workspace_id: workspace_id.clone(), image_type, ..groups_of(project) };
+        let listed = store.list_groups(&groups).await.unwrap();
+        assert_eq!(listed.total, listed.items.len() as u64, "group total of {project}/{workspace}, type {image_type:?}");
+
+        let images = ImageQuery { workspace_id: workspace_id.clone(), image_type, ..images_of(project) };
+        let listed = store.list_images(&images).await.unwrap();
+        assert_eq!(listed.total, listed.items.len() as u64, "image total of {project}/{workspace}, type {image_type:?}");
+    }
+}
+
 pub async fn access_keys_and_tokens_round_trip(backend: Backend) {
     let store = backend.store.as_ref();
     let key = StoredAccessKey {
@@ -282,6 +297,48 @@ pub async fn concurrent_register_and_delete_keep_counts(backend: Backend) {
     let live = store.list_images(&images_of(&owner)).await.unwrap().total;
     let count = store.find_group(group_id).await.unwrap().map_or(0, |g| g.version_count);
     assert_eq!(u64::try_from(count).unwrap(), live, "version_count must equal the live images");
+    assert_kept_totals(store.as_ref(), &owner, "0").await;
+}
+
+pub async fn kept_totals_follow_every_write(backend: Backend) {
+    let store = backend.store.as_ref();
+    let mut presets = parse_presets(BUNDLED_PRESETS, "bundled", HOST, 10).unwrap();
+    store.sync_presets(&presets, 10).await.unwrap();
+    let (owner, other) = (project(1), project(2));
+    let torch: Vec<Image> = {
+        let mut torch = Vec::new();
+        for tag in ["1", "2", "3"] {
+            torch.push(insert(store, image(&owner, "team", "torch", tag, 100)).await);
+        }
+        torch
+    };
+    let solo = insert(store, image(&owner, "team", "solo", "1", 110)).await;
+    let doomed = insert(store, image(&owner, "team", "doomed", "1", 120)).await;
+    insert(store, image(&owner, "team", "doomed", "2", 130)).await;
+    insert(store, image(&other, "team", "torch", "1", 100)).await;
+    let mut elsewhere = image(&owner, "team", "elsewhere", "1", 100);
+    elsewhere.workspace_id = WORKSPACE_B.to_owned();
+    insert(store, elsewhere).await;
+    assert_kept_totals(store, &owner, "0").await;
+
+    // A rejected duplicate changes nothing.
+    let duplicate = store.insert_image(&image(&owner, "team", "torch", "1", 140)).await;
+    assert!(matches!(duplicate, Err(Error::DuplicateTag { .. })), "{duplicate:?}");
+    store.delete_image(torch[0].id, 150).await.unwrap();
+    store.delete_image(solo.id, 160).await.unwrap();
+    store.delete_group(doomed.group_id, 170).await.unwrap();
+    assert_kept_totals(store, &owner, "0").await;
+
+    // Emptied groups come back with their next image.
+    insert(store, image(&owner, "team", "solo", "2", 180)).await;
+    insert(store, image(&owner, "team", "doomed", "3", 190)).await;
+    presets.pop();
+    store.sync_presets(&presets, 200).await.unwrap();
+    for (project, workspace) in [(&owner, "0"), (&owner, WORKSPACE_B), (&other, "0")] {
+        assert_kept_totals(store, project, workspace).await;
+    }
+    let listed = store.list_groups(&groups_of(&owner)).await.unwrap();
+    assert_eq!(listed.total, 3, "torch, solo and doomed");
 }
 
 pub async fn listing_is_isolated_by_project_and_workspace(backend: Backend) {
@@ -597,6 +654,7 @@ pub async fn presets_sync_applies_changes_and_removals(backend: Backend) {
     for (group_id, count) in per_group {
         assert_eq!(group(store, group_id).await.version_count, count);
     }
+    assert_kept_totals(store, &project(1), "0").await;
 }
 
 pub async fn catalogue_size_counts_live_images_and_groups(backend: Backend) {

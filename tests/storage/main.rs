@@ -67,6 +67,7 @@ for_each_backend!(
     deleted_reference_can_be_registered_again,
     concurrent_registers_leave_one_image,
     concurrent_register_and_delete_keep_counts,
+    kept_totals_follow_every_write,
     listing_is_isolated_by_project_and_workspace,
     listing_filters_by_type_namespace_and_service,
     fuzzy_name_treats_wildcards_literally,
