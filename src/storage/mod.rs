@@ -172,12 +172,12 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Returns the row of `listing_totals` that contains a group's counts: the last
-/// hexadecimal digit of its id, as `substr(id, 36, 1)` reads it in SQL. Each
-/// scope's totals are spread over 16 rows, so on PostgreSQL writers of
+/// two hexadecimal digits of its id, as `substr(id, 35, 2)` reads them in SQL.
+/// Each scope's totals are spread over 256 rows, so on PostgreSQL writers of
 /// different groups rarely wait for each other's row lock until they commit.
 fn totals_shard(group_id: Uuid) -> String {
     let id = group_id.hyphenated().to_string();
-    id[id.len() - 1..].to_owned()
+    id[id.len() - 2..].to_owned()
 }
 
 /// Statements that recount `listing_totals` from the groups and images, for
@@ -187,11 +187,11 @@ pub const RECOUNT_LISTING_TOTALS: [&str; 2] = [
     "DELETE FROM listing_totals",
     "INSERT INTO listing_totals (scope, workspace_id, shard, group_count, image_count) \
      SELECT scope, workspace_id, shard, SUM(group_count), SUM(image_count) FROM ( \
-       SELECT scope, workspace_id, substr(id, 36, 1) AS shard, COUNT(*) AS group_count, 0 AS image_count \
-       FROM image_groups WHERE version_count > 0 GROUP BY scope, workspace_id, substr(id, 36, 1) \
+       SELECT scope, workspace_id, substr(id, 35, 2) AS shard, COUNT(*) AS group_count, 0 AS image_count \
+       FROM image_groups WHERE version_count > 0 GROUP BY scope, workspace_id, substr(id, 35, 2) \
        UNION ALL \
-       SELECT project_id, workspace_id, substr(group_id, 36, 1), 0, COUNT(*) \
-       FROM images WHERE NOT deleted GROUP BY project_id, workspace_id, substr(group_id, 36, 1) \
+       SELECT project_id, workspace_id, substr(group_id, 35, 2), 0, COUNT(*) \
+       FROM images WHERE NOT deleted GROUP BY project_id, workspace_id, substr(group_id, 35, 2) \
      ) AS counts GROUP BY scope, workspace_id, shard",
 ];
 
