@@ -12,7 +12,10 @@ database="sqlite://$work/catalogue.db"
 master_key="$work/master.key"
 port=18088
 project=be9c0000000000000000000000000000
-[ -f "$work/catalogue.db" ] || { echo "rss-probe: no seeded catalogue in $work; run easel-bench run first" >&2; exit 1; }
+if [ ! -f "$work/catalogue.db" ]; then
+  echo "rss-probe: no seeded catalogue in $work; run easel-bench run first" >&2
+  exit 1
+fi
 
 token=$(target/release/easel token create --project-id "$project" --database "$database" --master-key-file "$master_key" \
   | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
