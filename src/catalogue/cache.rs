@@ -4,12 +4,13 @@
 //! anyone announced is still current.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use crate::catalogue::coalesce::SharedCall;
 use crate::catalogue::model::{Group, GroupChanges, GroupQuery, Image, ImageQuery, Page};
 use crate::error::Result;
 use crate::storage::{CatalogueSize, DeletedGroup, PresetLoad, SharedWrites, Store, StoredAccessKey, StoredToken};
@@ -88,12 +89,27 @@ impl<T: Clone> ListingCache<T> {
 pub struct TrackedStore {
     inner: Arc<dyn Store>,
     writes: Arc<WriteGeneration>,
+    /// Reads of the shared write count, one for all the listings that queued
+    /// while the previous read ran.
+    count_reads: SharedCall<Option<SharedWrites>>,
+    /// Announcements, one for all the writes that finished while the previous
+    /// announcement ran.
+    announcements: SharedCall<()>,
+    /// Set once the store has said that no other process writes to it, so
+    /// that its calls skip the queues above.
+    unshared: AtomicBool,
 }
 
 impl TrackedStore {
     /// Wraps `inner`, advancing `writes` after each of its writes.
     pub fn new(inner: Arc<dyn Store>, writes: Arc<WriteGeneration>) -> Self {
-        TrackedStore { inner, writes }
+        TrackedStore {
+            inner,
+            writes,
+            count_reads: SharedCall::default(),
+            announcements: SharedCall::default(),
+            unshared: AtomicBool::new(false),
+        }
     }
 
     async fn advanced<T>(&self, result: Result<T>) -> Result<T> {
@@ -102,7 +118,7 @@ impl TrackedStore {
         // The announcement follows the commit, so another process that reads
         // the count before it may still serve a listing read before the
         // write, but only until this request gets its response.
-        if let Err(err) = self.inner.announce_write().await {
+        if let Err(err) = self.announce_write().await {
             // The write is kept. Other processes may serve listings cached
             // before it until the next write that is announced.
             tracing::warn!(error = %err, "failed to announce a write to other easel processes");
@@ -178,11 +194,22 @@ impl Store for TrackedStore {
     }
 
     async fn shared_writes(&self) -> Result<Option<SharedWrites>> {
-        self.inner.shared_writes().await
+        if self.unshared.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+
+        let writes = self.count_reads.run(|| self.inner.shared_writes()).await?;
+        if writes.is_none() {
+            self.unshared.store(true, Ordering::Relaxed);
+        }
+        Ok(writes)
     }
 
     async fn announce_write(&self) -> Result<()> {
-        self.inner.announce_write().await
+        if self.unshared.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        self.announcements.run(|| self.inner.announce_write()).await
     }
 }
 

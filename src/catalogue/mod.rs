@@ -2,6 +2,7 @@
 //! nothing of HTTP; callers hand it parsed requests and get records back.
 
 pub mod cache;
+mod coalesce;
 pub mod events;
 pub mod fields;
 mod inventory;
