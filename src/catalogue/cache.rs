@@ -95,7 +95,7 @@ pub struct TrackedStore {
     /// Announcements, one for all the writes that finished while the previous
     /// announcement ran.
     announcements: SharedCall<()>,
-    /// Set once the store has said that no other process writes to it, so
+    /// Set once the store has returned that no other process writes to it, so
     /// that its calls skip the queues above.
     unshared: AtomicBool,
 }

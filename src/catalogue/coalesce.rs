@@ -1,4 +1,4 @@
-//! One database call answering every caller that queued while the previous
+//! One database call whose result serves every caller that queued while the previous
 //! call ran. Replicas on PostgreSQL read the write count before each cached
 //! listing and advance it after each write; under load, many requests then
 //! share one round trip instead of sending one each.
