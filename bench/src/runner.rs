@@ -617,14 +617,15 @@ fn find<'a>(rows: &'a [ScenarioResult], name: &str) -> Option<&'a ScenarioResult
     rows.iter().find(|row| row.scenario == name)
 }
 
-/// Checks the targets of an engine. On PostgreSQL even a cached listing costs
-/// one query to the database, which checks that no replica wrote since the
-/// listing was read. A read by id, also one small query, reaches about 0.2 of
-/// the ceiling, so its ceiling ratios are set below that.
+/// Checks the targets of an engine. On PostgreSQL even a cached listing waits
+/// for a query to the database, which checks that no replica wrote since the
+/// listing was read. Requests queued behind one such query share the next,
+/// but the server shares the machine's cores, so its ceiling ratios are half
+/// of SQLite's.
 fn check_targets(engine: Engine, rows: &[ScenarioResult], first_answer_ms: f64, max_rss_mib: f64) -> Vec<TargetCheck> {
     let (default_ratio, deep_ratio) = match engine {
         Engine::Sqlite => (0.5, 0.25),
-        Engine::Postgres => (0.15, 0.1),
+        Engine::Postgres => (0.25, 0.125),
     };
     let mut checks = Vec::new();
     let mut check = |target: String, measured: String, met: bool| {
