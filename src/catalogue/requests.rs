@@ -249,7 +249,7 @@ fn parse_limit(params: &QueryParams) -> Result<PageRequest> {
             _ => {
                 return Err(Error::field(
                     "offset",
-                    format!("'{}' is not a non-negative integer", truncate_for_message(value)),
+                    format!("'{}' is not an integer from 0 to {}", truncate_for_message(value), i64::MAX),
                 ))
             }
         },

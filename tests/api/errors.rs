@@ -22,6 +22,8 @@ fn bad_listing_queries() -> Vec<(String, Vec<String>)> {
         (vec![("offset", "-1")], vec!["offset", "-1"]),
         (vec![("offset", "1.5")], vec!["offset", "1.5"]),
         (vec![("offset", "99999999999999999999999")], vec!["offset"]),
+        // One past the largest offset: the message gives the range, since the value is not negative.
+        (vec![("offset", "9223372036854775808")], vec!["offset", "9223372036854775808", "from 0 to 9223372036854775807"]),
         (vec![("name_fuzzy_match", "yes")], vec!["name_fuzzy_match", "yes"]),
         (vec![("name_fuzzy_match", "1")], vec!["name_fuzzy_match", "1"]),
         (vec![("name", "py%")], vec!["name", "py%"]),
