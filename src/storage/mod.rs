@@ -236,7 +236,9 @@ fn scopes(project: &str, workspace: &str, only: Option<ImageType>) -> Vec<(Strin
 impl From<sqlx::Error> for Error {
     fn from(err: sqlx::Error) -> Self {
         if is_connection_error(&err) {
-            Error::Unavailable("The database is unreachable; nothing was changed. Retry later.".into())
+            // Not "nothing was changed": a connection lost during a commit
+            // leaves the outcome unknown, and most of these errors come from reads.
+            Error::Unavailable("The database is unreachable. Retry later.".into())
         } else {
             Error::Internal(anyhow::Error::new(err).context("database query failed"))
         }
