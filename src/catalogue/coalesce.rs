@@ -1,13 +1,13 @@
-//! One database call whose result serves every caller that queued while the previous
-//! call ran. Replicas on PostgreSQL read the write count before each cached
-//! listing and advance it after each write; under load, many requests then
-//! share one round trip instead of sending one each.
+//! One database call whose result serves every caller that queued while the
+//! previous call ran. Replicas on PostgreSQL read the write count before each
+//! cached listing and advance it after each write. Under load, many requests
+//! then share one round trip instead of sending one each.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Shares calls between concurrent callers, but hands a caller only the
 /// result of a call that started after the caller arrived. A call made for
@@ -19,8 +19,39 @@ pub struct SharedCall<T> {
     started: AtomicU64,
     /// Held while a call runs, so callers that arrive meanwhile queue for the next call.
     running: tokio::sync::Mutex<()>,
-    /// The number and result of the last call that succeeded.
-    last: Mutex<Option<(u64, T)>>,
+    /// The number and outcome of the last call that finished.
+    last: Mutex<Option<(u64, Outcome<T>)>>,
+}
+
+/// A call's outcome as the callers that share it receive it. Errors are not
+/// `Clone`, so a failure keeps what the response and the log need of it.
+#[derive(Clone)]
+enum Outcome<T> {
+    Value(T),
+    Unavailable(String),
+    Failed(String),
+}
+
+impl<T> Outcome<T> {
+    fn of(result: &Result<T>) -> Self
+    where
+        T: Clone,
+    {
+        match result {
+            Ok(value) => Outcome::Value(value.clone()),
+            Err(Error::Unavailable(message)) => Outcome::Unavailable(message.clone()),
+            Err(Error::Internal(cause)) => Outcome::Failed(format!("{cause:#}")),
+            Err(err) => Outcome::Failed(err.to_string()),
+        }
+    }
+
+    fn into_result(self) -> Result<T> {
+        match self {
+            Outcome::Value(value) => Ok(value),
+            Outcome::Unavailable(message) => Err(Error::Unavailable(message)),
+            Outcome::Failed(cause) => Err(Error::Internal(anyhow::anyhow!("a shared call failed: {cause}"))),
+        }
+    }
 }
 
 impl<T: Clone> Default for SharedCall<T> {
@@ -31,9 +62,9 @@ impl<T: Clone> Default for SharedCall<T> {
 
 impl<T: Clone> SharedCall<T> {
     /// Returns the result of a call started after this one was made: a
-    /// call that another caller started, or else `call` itself. A failed call
-    /// is returned to its own caller only; the callers behind it then try
-    /// again.
+    /// call that another caller started, or else `call` itself. A failure is
+    /// shared like a value, so that while the database is down the callers
+    /// queued behind one failed call do not each wait for a call of their own.
     pub async fn run<F, Fut>(&self, call: F) -> Result<T>
     where
         F: FnOnce() -> Fut,
@@ -43,19 +74,19 @@ impl<T: Clone> SharedCall<T> {
         let arrived = self.started.load(Ordering::Acquire);
         let _running = self.running.lock().await;
 
-        if let Some(value) = self.result_after(arrived) {
-            return Ok(value);
+        if let Some(outcome) = self.outcome_after(arrived) {
+            return outcome.into_result();
         }
 
         let number = self.started.fetch_add(1, Ordering::AcqRel) + 1;
-        let value = call().await?;
-        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some((number, value.clone()));
-        Ok(value)
+        let result = call().await;
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some((number, Outcome::of(&result)));
+        result
     }
 
-    fn result_after(&self, arrived: u64) -> Option<T> {
+    fn outcome_after(&self, arrived: u64) -> Option<Outcome<T>> {
         let last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
-        last.as_ref().filter(|(number, _)| *number > arrived).map(|(_, value)| value.clone())
+        last.as_ref().filter(|(number, _)| *number > arrived).map(|(_, outcome)| outcome.clone())
     }
 }
 
@@ -105,11 +136,34 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn failed_call_is_not_shared() {
-        let shared = SharedCall::<u64>::default();
-        let failed = shared.run(|| async { Err(Error::Unavailable("database down".into())) }).await;
-        assert!(failed.is_err());
+    async fn failure_is_shared_with_queued_callers_only() {
+        let shared = Arc::new(SharedCall::<u64>::default());
+        let calls = Arc::new(AtomicUsize::new(0));
+        let failing = |calls: Arc<AtomicUsize>| async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err(Error::Unavailable("database down".into()))
+        };
 
+        // The first failure goes to its caller; the two that queued behind it
+        // share the next call's failure instead of making one call each.
+        let first = tokio::spawn({
+            let (shared, calls) = (shared.clone(), calls.clone());
+            async move { shared.run(|| failing(calls)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let mut queued = Vec::new();
+        for _ in 0..2 {
+            let (shared, calls) = (shared.clone(), calls.clone());
+            queued.push(tokio::spawn(async move { shared.run(|| failing(calls)).await }));
+        }
+        assert!(matches!(first.await.unwrap(), Err(Error::Unavailable(_))));
+        for caller in queued {
+            assert!(matches!(caller.await.unwrap(), Err(Error::Unavailable(message)) if message == "database down"));
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+
+        // A caller arriving later makes a call of its own.
         assert_eq!(shared.run(|| async { Ok(3) }).await.unwrap(), 3);
     }
 }
