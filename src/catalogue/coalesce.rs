@@ -17,6 +17,8 @@ pub struct SharedCall<T> {
     /// The number of calls started; each call is numbered by this count as
     /// it starts.
     started: AtomicU64,
+    /// The number of the last call that finished.
+    finished: AtomicU64,
     /// Held while a call runs, so callers that arrive meanwhile queue for the next call.
     running: tokio::sync::Mutex<()>,
     /// The number and outcome of the last call that finished.
@@ -56,37 +58,51 @@ impl<T> Outcome<T> {
 
 impl<T: Clone> Default for SharedCall<T> {
     fn default() -> Self {
-        SharedCall { started: AtomicU64::new(0), running: tokio::sync::Mutex::new(()), last: Mutex::new(None) }
+        SharedCall {
+            started: AtomicU64::new(0),
+            finished: AtomicU64::new(0),
+            running: tokio::sync::Mutex::new(()),
+            last: Mutex::new(None),
+        }
     }
 }
 
 impl<T: Clone> SharedCall<T> {
     /// Returns the result of a call started after this one was made: a
     /// call that another caller started, or else `call` itself. A failure is
-    /// shared like a value, so that while the database is down the callers
-    /// queued behind one failed call do not each wait for a call of their own.
+    /// also returned to every caller that arrived before it finished, so that
+    /// while the database is down the queued callers do not each wait for a
+    /// call of their own.
     pub async fn run<F, Fut>(&self, call: F) -> Result<T>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        // Every call numbered above this count starts after this point.
-        let arrived = self.started.load(Ordering::Acquire);
+        // Every call numbered above `started` starts after this point, and
+        // every call numbered above `finished` ends after it.
+        let started = self.started.load(Ordering::Acquire);
+        let finished = self.finished.load(Ordering::Acquire);
         let _running = self.running.lock().await;
 
-        if let Some(outcome) = self.outcome_after(arrived) {
+        if let Some(outcome) = self.usable_outcome(started, finished) {
             return outcome.into_result();
         }
 
         let number = self.started.fetch_add(1, Ordering::AcqRel) + 1;
         let result = call().await;
         *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some((number, Outcome::of(&result)));
+        self.finished.store(number, Ordering::Release);
         result
     }
 
-    fn outcome_after(&self, arrived: u64) -> Option<Outcome<T>> {
+    fn usable_outcome(&self, started: u64, finished: u64) -> Option<Outcome<T>> {
         let last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
-        last.as_ref().filter(|(number, _)| *number > arrived).map(|(_, outcome)| outcome.clone())
+        let (number, outcome) = last.as_ref()?;
+        let usable = match outcome {
+            Outcome::Value(_) => *number > started,
+            Outcome::Unavailable(_) | Outcome::Failed(_) => *number > finished,
+        };
+        usable.then(|| outcome.clone())
     }
 }
 
@@ -136,7 +152,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn failure_is_shared_with_queued_callers_only() {
+    async fn failure_is_shared_with_queued_callers() {
         let shared = Arc::new(SharedCall::<u64>::default());
         let calls = Arc::new(AtomicUsize::new(0));
         let failing = |calls: Arc<AtomicUsize>| async move {
@@ -145,8 +161,8 @@ mod tests {
             Err(Error::Unavailable("database down".into()))
         };
 
-        // The first failure goes to its caller; the two that queued behind it
-        // share the next call's failure instead of making one call each.
+        // The first call's failure also goes to the two callers that queued
+        // while it ran, instead of each making a call of its own.
         let first = tokio::spawn({
             let (shared, calls) = (shared.clone(), calls.clone());
             async move { shared.run(|| failing(calls)).await }
@@ -161,9 +177,9 @@ mod tests {
         for caller in queued {
             assert!(matches!(caller.await.unwrap(), Err(Error::Unavailable(message)) if message == "database down"));
         }
-        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
 
-        // A caller arriving later makes a call of its own.
+        // A caller arriving after the failure makes a call of its own.
         assert_eq!(shared.run(|| async { Ok(3) }).await.unwrap(), 3);
     }
 }
