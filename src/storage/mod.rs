@@ -180,6 +180,25 @@ fn totals_shard(group_id: Uuid) -> String {
     id[id.len() - 2..].to_owned()
 }
 
+/// Expands to the clause that makes an insert into `listing_totals` add its
+/// counts to the row already there, for statements built with `concat!`.
+macro_rules! add_to_totals {
+    () => {
+        "ON CONFLICT (scope, workspace_id, shard) DO UPDATE SET \
+         group_count = listing_totals.group_count + excluded.group_count, \
+         image_count = listing_totals.image_count + excluded.image_count"
+    };
+}
+pub(crate) use add_to_totals;
+
+/// Adds `$4` groups and `$5` images to the `listing_totals` row of scope
+/// `$1`, workspace `$2` and shard `$3`. SQLite binds `$N` parameters by
+/// number as PostgreSQL does, so both backends run this statement.
+const ADJUST_TOTALS: &str = concat!(
+    "INSERT INTO listing_totals (scope, workspace_id, shard, group_count, image_count) VALUES ($1, $2, $3, $4, $5) ",
+    add_to_totals!()
+);
+
 /// Statements that recount `listing_totals` from the groups and images, for
 /// loaders that write those rows directly, such as the benchmark's seeder.
 /// Written in SQL that SQLite and PostgreSQL both read.

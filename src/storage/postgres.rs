@@ -20,7 +20,7 @@ use crate::catalogue::model::{Group, GroupChanges, GroupQuery, Image, ImageQuery
 use crate::error::{Error, Result};
 use crate::storage::rows::{join_wire, tag_reference, tags_json, GroupRow, ImageRow, GROUP_COLUMNS, IMAGE_COLUMNS};
 use crate::storage::{
-    is_unique_violation, push_kept_totals, scope_of, scopes, stored_access_key, totals_shard, CatalogueSize, DeletedGroup, PresetLoad, SharedWrites, Store, StoredAccessKey, StoredToken, BUILT_IN_SCOPE,
+    add_to_totals, is_unique_violation, push_kept_totals, ADJUST_TOTALS, scope_of, scopes, stored_access_key, totals_shard, CatalogueSize, DeletedGroup, PresetLoad, SharedWrites, Store, StoredAccessKey, StoredToken, BUILT_IN_SCOPE,
 };
 
 /// The maximum number of connections one replica opens.
@@ -147,21 +147,13 @@ async fn attach_to_group(conn: &mut PgConnection, image: &Image) -> Result<(Uuid
     Ok((parse_group_id(&id)?, version_count))
 }
 
-/// Makes an insert into `listing_totals` add its counts to an existing row.
-const ADD_TO_TOTALS: &str = "ON CONFLICT (scope, workspace_id, shard) DO UPDATE SET \
-    group_count = listing_totals.group_count + excluded.group_count, \
-    image_count = listing_totals.image_count + excluded.image_count";
-
 /// Adds to the listing totals of a group's scope: `groups` for a group that
 /// gained its first image (1) or lost its last (-1), `images` for the images
 /// it gained or lost. The caller holds the group's lock, so the totals row is
 /// always locked after a group row. Only preset loads, which queue on their
 /// own lock, change several groups in one transaction.
 async fn adjust_totals(conn: &mut PgConnection, scope: &str, workspace_id: &str, group_id: Uuid, groups: i64, images: i64) -> Result<()> {
-    sqlx::query(&format!(
-        "INSERT INTO listing_totals (scope, workspace_id, shard, group_count, image_count) \
-         VALUES ($1, $2, $3, $4, $5) {ADD_TO_TOTALS}"
-    ))
+    sqlx::query(ADJUST_TOTALS)
     .bind(scope)
     .bind(workspace_id)
     .bind(totals_shard(group_id))
@@ -203,7 +195,7 @@ async fn refresh_group(conn: &mut PgConnection, group_id: Uuid, removed: i64, no
 /// Inserts an image row and adds it, and its group when `new_group` is 1, to
 /// the scope's listing totals, in one statement to save a round trip.
 async fn insert_image_row(conn: &mut PgConnection, image: &Image, new_group: i64) -> std::result::Result<(), sqlx::Error> {
-    sqlx::query(&format!(
+    sqlx::query(concat!(
         "WITH inserted AS (INSERT INTO images (id, project_id, workspace_id, group_id, type, swr_path, namespace, name, tag, digest, \
            arch, description, origin, resource_categories, service_type, dev_services, visibility, status, \
            status_message, flavor_type, swr_instance_id, show_name, show_tag, tags, read_me, size, create_at, update_at, \
@@ -211,7 +203,8 @@ async fn insert_image_row(conn: &mut PgConnection, image: &Image, new_group: i64
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
            $23, $24, $25, $26, $27, $28, $29) RETURNING project_id, workspace_id) \
          INSERT INTO listing_totals (scope, workspace_id, shard, group_count, image_count) \
-         SELECT project_id, workspace_id, $30, $31, 1 FROM inserted {ADD_TO_TOTALS}"
+         SELECT project_id, workspace_id, $30, $31, 1 FROM inserted ",
+        add_to_totals!()
     ))
     .bind(image.id.to_string())
     .bind(scope_of(image))

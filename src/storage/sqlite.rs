@@ -18,7 +18,7 @@ use crate::catalogue::model::{Group, GroupChanges, GroupQuery, Image, ImageQuery
 use crate::error::{Error, Result};
 use crate::storage::rows::{join_wire, tag_reference, tags_json, GroupRow, ImageRow, GROUP_COLUMNS, IMAGE_COLUMNS};
 use crate::storage::{
-    is_unique_violation, push_kept_totals, scope_of, scopes, stored_access_key, totals_shard, CatalogueSize, DeletedGroup, PresetLoad, SharedWrites, Store, StoredAccessKey, StoredToken, BUILT_IN_SCOPE,
+    is_unique_violation, push_kept_totals, ADJUST_TOTALS, scope_of, scopes, stored_access_key, totals_shard, CatalogueSize, DeletedGroup, PresetLoad, SharedWrites, Store, StoredAccessKey, StoredToken, BUILT_IN_SCOPE,
 };
 
 const READ_CONNECTIONS: u32 = 4;
@@ -225,12 +225,7 @@ async fn attach_to_group(conn: &mut SqliteConnection, image: &Image) -> Result<(
 /// gained its first image (1) or lost its last (-1), `images` for the images
 /// it gained or lost.
 async fn adjust_totals(conn: &mut SqliteConnection, scope: &str, workspace_id: &str, group_id: Uuid, groups: i64, images: i64) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO listing_totals (scope, workspace_id, shard, group_count, image_count) VALUES (?1, ?2, ?3, ?4, ?5) \
-         ON CONFLICT (scope, workspace_id, shard) DO UPDATE SET \
-           group_count = listing_totals.group_count + excluded.group_count, \
-           image_count = listing_totals.image_count + excluded.image_count",
-    )
+    sqlx::query(ADJUST_TOTALS)
     .bind(scope)
     .bind(workspace_id)
     .bind(totals_shard(group_id))
