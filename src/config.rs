@@ -114,7 +114,7 @@ pub struct ServeConfig {
     pub body_limit_bytes: usize,
 
     /// How many recent group listings, and as many image listings, are kept in
-    /// memory until the next write of any replica; 0 turns the cache off.
+    /// memory until the next write of any replica. 0 turns the cache off.
     #[arg(long, env = "EASEL_LISTING_CACHE_ENTRIES", default_value_t = 1024)]
     pub listing_cache_entries: usize,
 

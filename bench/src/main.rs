@@ -126,7 +126,7 @@ struct RunArgs {
     /// The distribution registry binary of the peer.
     #[arg(long, default_value = "docker-registry")]
     registry: PathBuf,
-    /// Passed to `easel serve`; 0 measures every listing uncached.
+    /// Passed to `easel serve`. 0 measures every listing uncached.
     #[arg(long)]
     listing_cache_entries: Option<usize>,
 }

@@ -43,7 +43,7 @@ pub struct RunOptions {
     pub engine: Engine,
     pub easel: PathBuf,
     pub registry: PathBuf,
-    /// The listing cache size easel runs with; `None` keeps its default.
+    /// The listing cache size easel runs with, or `None` for easel's default.
     pub listing_cache_entries: Option<usize>,
 }
 
@@ -112,7 +112,7 @@ pub struct Report {
     pub first_answer_ms: f64,
     /// The largest resident set of the easel process from start to stop, in MiB.
     pub max_rss_mib: f64,
-    /// The `--listing-cache-entries` easel ran with; `None` for its default.
+    /// The `--listing-cache-entries` easel ran with, or `None` for its default.
     pub listing_cache_entries: Option<usize>,
     pub scenarios: Vec<ScenarioResult>,
     pub ceiling: ScenarioResult,

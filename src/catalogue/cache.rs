@@ -53,8 +53,8 @@ impl<T: Clone> ListingCache<T> {
         ListingCache { max_entries, entries: Mutex::new(HashMap::new()) }
     }
 
-    /// Tells whether the cache keeps anything; when it does not, reading the
-    /// generation for it is wasted work.
+    /// Tells whether the cache keeps anything. When it does not, callers skip
+    /// reading the generation.
     pub fn is_enabled(&self) -> bool {
         self.max_entries > 0
     }

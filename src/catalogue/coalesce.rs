@@ -14,8 +14,8 @@ use crate::error::{Error, Result};
 /// a caller therefore sees every change that finished before it arrived,
 /// exactly as a call of its own would.
 pub struct SharedCall<T> {
-    /// The number of calls started; each call is numbered by this count as
-    /// it starts.
+    /// The number of calls started. Each call takes this count as its number
+    /// when it starts.
     started: AtomicU64,
     /// The number of the last call that finished.
     finished: AtomicU64,
@@ -116,7 +116,7 @@ mod tests {
     use crate::error::Error;
 
     #[tokio::test]
-    async fn callers_queued_behind_a_call_share_the_next() {
+    async fn queued_callers_share_next_call() {
         let shared = Arc::new(SharedCall::<u64>::default());
         let calls = Arc::new(AtomicUsize::new(0));
         let call = |calls: Arc<AtomicUsize>| async move {
@@ -144,7 +144,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn finished_call_is_not_reused_by_later_caller() {
+    async fn later_caller_makes_new_call() {
         let shared = SharedCall::<u64>::default();
         assert_eq!(shared.run(|| async { Ok(1) }).await.unwrap(), 1);
 
@@ -175,7 +175,10 @@ mod tests {
         }
         assert!(matches!(first.await.unwrap(), Err(Error::Unavailable(_))));
         for caller in queued {
-            assert!(matches!(caller.await.unwrap(), Err(Error::Unavailable(message)) if message == "database down"));
+            let Err(Error::Unavailable(message)) = caller.await.unwrap() else {
+                panic!("a queued caller did not get the shared failure");
+            };
+            assert_eq!(message, "database down");
         }
         assert_eq!(calls.load(Ordering::SeqCst), 1);
 

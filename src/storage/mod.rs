@@ -162,8 +162,8 @@ pub trait Store: Send + Sync + 'static {
     /// project. Called periodically for the metrics, never per request.
     async fn count_catalogue(&self) -> Result<CatalogueSize>;
 
-    /// Returns where the announced writes of every process sharing this
-    /// store stand, or `None` when this process is the store's only writer.
+    /// Returns the count of writes that the processes sharing this store have
+    /// announced, or `None` when this process is the store's only writer.
     async fn shared_writes(&self) -> Result<Option<SharedWrites>>;
 
     /// Announces that this process finished a write, so that other processes

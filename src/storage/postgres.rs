@@ -154,13 +154,13 @@ async fn attach_to_group(conn: &mut PgConnection, image: &Image) -> Result<(Uuid
 /// own lock, change several groups in one transaction.
 async fn adjust_totals(conn: &mut PgConnection, scope: &str, workspace_id: &str, group_id: Uuid, groups: i64, images: i64) -> Result<()> {
     sqlx::query(ADJUST_TOTALS)
-    .bind(scope)
-    .bind(workspace_id)
-    .bind(totals_shard(group_id))
-    .bind(groups)
-    .bind(images)
-    .execute(&mut *conn)
-    .await?;
+        .bind(scope)
+        .bind(workspace_id)
+        .bind(totals_shard(group_id))
+        .bind(groups)
+        .bind(images)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -429,8 +429,8 @@ struct PageListing<'q, Q> {
     query: &'q Q,
     push_arm: ArmBuilder<Q>,
     page: PageRequest,
-    /// The column of `listing_totals` that contains the total, when the query
-    /// lists whole scopes; otherwise the matching entries are counted.
+    /// The column of `listing_totals` that contains the total when the query
+    /// lists whole scopes. Without it the matching entries are counted.
     kept_total: Option<&'static str>,
 }
 
@@ -744,8 +744,8 @@ impl Store for PostgresStore {
     }
 
     async fn shared_writes(&self) -> Result<Option<SharedWrites>> {
-        // A sequence is read and advanced outside transactions and without
-        // locks, so announcing never queues writers behind each other.
+        // A sequence is read and advanced outside transactions and takes no
+        // row lock, so writers do not queue on the count in the database.
         let (epoch, count): (i64, i64) = sqlx::query_as(
             "SELECT CAST(EXTRACT(EPOCH FROM pg_postmaster_start_time()) * 1000000 AS BIGINT), last_value \
              FROM catalogue_writes",

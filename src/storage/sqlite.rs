@@ -27,10 +27,10 @@ const READ_CONNECTIONS: u32 = 4;
 /// copied from the operating system's cache on every listing.
 const READ_CACHE_SIZE: &str = "-16384";
 /// The heap SQLite aims to stay under in this process, in bytes: 48 MiB.
-/// Past it SQLite frees page cache before it allocates more. Without it,
-/// four readers sorting and caching for varied uncached listings took
-/// easel's RSS to 220 MiB, because each reader's thread keeps its own malloc
-/// arena at its peak; with it the RSS stayed at 123 MiB (`bench/README.md`).
+/// Past it SQLite frees page cache before it allocates more. Each reader's
+/// thread keeps its own malloc arena at its peak, so without the limit four
+/// readers serving varied uncached listings took easel's RSS to 220 MiB.
+/// With it the RSS stayed at about 120 MiB (`bench/rss-probe.sh`).
 const SOFT_HEAP_LIMIT: &str = "50331648";
 
 /// The maximum number of registrations committed together in one transaction.
@@ -226,13 +226,13 @@ async fn attach_to_group(conn: &mut SqliteConnection, image: &Image) -> Result<(
 /// it gained or lost.
 async fn adjust_totals(conn: &mut SqliteConnection, scope: &str, workspace_id: &str, group_id: Uuid, groups: i64, images: i64) -> Result<()> {
     sqlx::query(ADJUST_TOTALS)
-    .bind(scope)
-    .bind(workspace_id)
-    .bind(totals_shard(group_id))
-    .bind(groups)
-    .bind(images)
-    .execute(&mut *conn)
-    .await?;
+        .bind(scope)
+        .bind(workspace_id)
+        .bind(totals_shard(group_id))
+        .bind(groups)
+        .bind(images)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -705,8 +705,8 @@ struct PackedListing {
     page_order: String,
     /// The same order over the table's rows, aliased `listed`.
     row_order: String,
-    /// The column of `listing_totals` that contains the total, when the query
-    /// lists whole scopes; otherwise the matching entries are counted.
+    /// The column of `listing_totals` that contains the total when the query
+    /// lists whole scopes. Without it the matching entries are counted.
     kept_total: Option<&'static str>,
 }
 
